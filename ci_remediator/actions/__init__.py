@@ -1,0 +1,1 @@
+"""The remediation catalog: what each ActionKind may do, verify and undo."""

@@ -1,0 +1,288 @@
+"""The rules analyzer: a knowledge base of regexes mapped to category, risk and action.
+
+It is the default analyzer and the fallback of the LLM one (DESIGN.md section 6). The shipped
+rules live in `knowledge_base.yaml` beside this module; a user file (config key
+`knowledge_base_file`) is loaded before them, so on equal confidence its rules win.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from ci_remediator.analysis.excerpt import build_excerpt
+from ci_remediator.analysis.redaction import redact
+from ci_remediator.domain import ActionKind, AnalysisResult, Category, Effort
+
+SHIPPED_KNOWLEDGE_BASE = "knowledge_base.yaml"
+ANALYZER_NAME = "rules"
+MAX_ROOT_CAUSE_CHARS = 300
+
+UNKNOWN_RISK = 5
+UNKNOWN_CONFIDENCE = 0.2
+UNKNOWN_SUMMARY = "No known failure pattern matched; needs a closer look."
+
+_REQUIRED_FIELDS = ("id", "patterns", "category", "base_risk", "confidence", "flaky", "action")
+_OPTIONAL_FIELDS = ("summary", "effort")
+_ERROR_LINE = re.compile(r"(?m)^##\[error\](?!Process completed with exit code).+$")
+_EXIT_LINE = re.compile(r"(?m)^.*Process completed with exit code \d+.*$")
+
+
+E = TypeVar("E", Category, ActionKind, Effort)
+
+
+class KnowledgeBaseError(ValueError):
+    """A knowledge base file is unreadable or one of its rules is invalid."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    patterns: tuple[re.Pattern[str], ...]
+    category: Category
+    base_risk: int
+    confidence: float
+    flaky: bool
+    action: ActionKind
+    summary: str
+    effort: Effort = Effort.SMALL
+    source: str = ""
+
+    def first_match(self, text: str) -> re.Match[str] | None:
+        """The earliest match of any of this rule's patterns in `text`."""
+        matches = (m for m in (p.search(text) for p in self.patterns) if m is not None)
+        return min(matches, key=lambda m: m.start(), default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleMatch:
+    rule: Rule
+    line: str
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeBase:
+    """Rules in priority order: higher confidence first, then file order (user file first)."""
+
+    rules: tuple[Rule, ...]
+    sources: tuple[str, ...] = ()
+
+    @classmethod
+    def from_rules(cls, rules: Iterable[Rule], sources: Sequence[str] = ()) -> KnowledgeBase:
+        listed = list(rules)
+        # sorted() is stable, so equal confidence keeps file order.
+        ordered = sorted(listed, key=lambda rule: -rule.confidence)
+        return cls(rules=tuple(ordered), sources=tuple(sources))
+
+    def match(self, text: str) -> RuleMatch | None:
+        for rule in self.rules:
+            found = rule.first_match(text)
+            if found is not None:
+                return RuleMatch(rule=rule, line=_line_around(text, found))
+        return None
+
+
+def _line_around(text: str, match: re.Match[str]) -> str:
+    """The full line holding the start of `match`, trimmed."""
+    start = text.rfind("\n", 0, match.start()) + 1
+    end = text.find("\n", match.start())
+    line = text[start : end if end != -1 else len(text)].strip()
+    if len(line) > MAX_ROOT_CAUSE_CHARS:
+        line = line[: MAX_ROOT_CAUSE_CHARS - 3] + "..."
+    return line
+
+
+# ------------------------------------------------------------------------------- loading ----
+
+
+def _fail(source: str, rule_id: str, field: str, problem: str) -> KnowledgeBaseError:
+    return KnowledgeBaseError(f"{source}: rule {rule_id!r}: field {field!r}: {problem}")
+
+
+def _enum_field(raw: Mapping[str, Any], field: str, enum: type[E], source: str, rule_id: str) -> E:
+    value = raw[field]
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(member.value for member in enum)
+        raise _fail(
+            source, rule_id, field, f"unknown value {value!r} (allowed: {allowed})"
+        ) from None
+
+
+def _patterns(raw: Mapping[str, Any], source: str, rule_id: str) -> tuple[re.Pattern[str], ...]:
+    value = raw["patterns"]
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value or not all(isinstance(p, str) for p in value):
+        raise _fail(source, rule_id, "patterns", "must be a non-empty list of strings")
+    compiled = []
+    for pattern in value:
+        try:
+            compiled.append(re.compile(pattern))
+        except re.error as exc:
+            raise _fail(source, rule_id, "patterns", f"invalid regex {pattern!r}: {exc}") from None
+    return tuple(compiled)
+
+
+def _base_risk(raw: Mapping[str, Any], source: str, rule_id: str) -> int:
+    value = raw["base_risk"]
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
+        raise _fail(source, rule_id, "base_risk", f"must be an integer 0..10, got {value!r}")
+    return value
+
+
+def _confidence(raw: Mapping[str, Any], source: str, rule_id: str) -> float:
+    value = raw["confidence"]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise _fail(source, rule_id, "confidence", f"must be a number 0..1, got {value!r}")
+    return float(value)
+
+
+def _parse_rule(raw: object, index: int, source: str) -> Rule:
+    if not isinstance(raw, dict):
+        raise _fail(source, f"#{index + 1}", "rules", "each rule must be a mapping")
+    rule_id = raw.get("id")
+    if not isinstance(rule_id, str) or not rule_id.strip():
+        raise _fail(source, f"#{index + 1}", "id", "must be a non-empty string")
+    for field in _REQUIRED_FIELDS:
+        if field not in raw:
+            raise _fail(source, rule_id, field, "is required")
+    unknown = sorted(set(raw) - set(_REQUIRED_FIELDS) - set(_OPTIONAL_FIELDS))
+    if unknown:
+        raise _fail(source, rule_id, unknown[0], "unknown field")
+    if not isinstance(raw["flaky"], bool):
+        raise _fail(source, rule_id, "flaky", f"must be true or false, got {raw['flaky']!r}")
+    summary = raw.get("summary", "")
+    if not isinstance(summary, str):
+        raise _fail(source, rule_id, "summary", "must be a string")
+    return Rule(
+        id=rule_id,
+        patterns=_patterns(raw, source, rule_id),
+        category=_enum_field(raw, "category", Category, source, rule_id),
+        base_risk=_base_risk(raw, source, rule_id),
+        confidence=_confidence(raw, source, rule_id),
+        flaky=raw["flaky"],
+        action=_enum_field(raw, "action", ActionKind, source, rule_id),
+        summary=summary.strip() or rule_id,
+        effort=_enum_field(raw, "effort", Effort, source, rule_id)
+        if "effort" in raw
+        else Effort.SMALL,
+        source=source,
+    )
+
+
+def parse_rules(text: str, source: str) -> list[Rule]:
+    """Rules of one YAML document; `source` names it in error messages."""
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise KnowledgeBaseError(f"{source}: invalid YAML: {exc}") from None
+    if document is None:
+        return []
+    if not isinstance(document, dict) or not isinstance(document.get("rules"), list):
+        raise KnowledgeBaseError(f"{source}: expected a mapping with a 'rules' list")
+    rules = [_parse_rule(raw, index, source) for index, raw in enumerate(document["rules"])]
+    seen: set[str] = set()
+    for rule in rules:
+        if rule.id in seen:
+            raise _fail(source, rule.id, "id", "duplicate rule id")
+        seen.add(rule.id)
+    return rules
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KnowledgeBaseError(f"{path}: cannot read knowledge base: {exc}") from None
+
+
+def load_knowledge_base(extra_file: Path | None = None) -> KnowledgeBase:
+    """The shipped rules plus, listed first (winning ties), the rules of `extra_file`.
+
+    A user rule with the id of a shipped rule replaces it.
+    """
+    shipped_source = f"ci_remediator/analysis/{SHIPPED_KNOWLEDGE_BASE}"
+    shipped_text = resources.files("ci_remediator.analysis").joinpath(SHIPPED_KNOWLEDGE_BASE)
+    shipped = parse_rules(shipped_text.read_text(encoding="utf-8"), shipped_source)
+    if extra_file is None:
+        return KnowledgeBase.from_rules(shipped, [shipped_source])
+    user = parse_rules(_read(Path(extra_file)), str(extra_file))
+    overridden = {rule.id for rule in user}
+    kept = [rule for rule in shipped if rule.id not in overridden]
+    return KnowledgeBase.from_rules([*user, *kept], [str(extra_file), shipped_source])
+
+
+# ------------------------------------------------------------------------------ analysis ----
+
+
+def _fallback_root_cause(excerpt: str) -> str:
+    for pattern in (_ERROR_LINE, _EXIT_LINE):
+        found = pattern.search(excerpt)
+        if found:
+            return _line_around(excerpt, found)
+    return ""
+
+
+def _where(job_name: str, workflow_name: str) -> str:
+    parts = [
+        f"workflow '{workflow_name}'" if workflow_name else "",
+        f"job '{job_name}'" if job_name else "",
+    ]
+    located = ", ".join(part for part in parts if part)
+    return f" ({located})" if located else ""
+
+
+def analyze_with_rules(
+    log_text: str,
+    *,
+    kb: KnowledgeBase,
+    job_name: str = "",
+    workflow_name: str = "",
+    failed_step_names: Sequence[str] = (),
+    budget_chars: int = 12_000,
+) -> AnalysisResult:
+    """Classify a failed job's log with the knowledge base. Text fields come out redacted."""
+    excerpt = build_excerpt(
+        log_text, budget_chars=budget_chars, failed_step_names=failed_step_names
+    )
+    where = _where(job_name, workflow_name)
+    components = (job_name,) if job_name else ()
+    found = kb.match(excerpt)
+    if found is None:
+        return AnalysisResult(
+            category=Category.UNKNOWN,
+            risk_score=UNKNOWN_RISK,
+            confidence=UNKNOWN_CONFIDENCE,
+            flaky=False,
+            summary=redact(UNKNOWN_SUMMARY + where),
+            root_cause=redact(_fallback_root_cause(excerpt)),
+            proposed_action=ActionKind.NONE,
+            analyzer=ANALYZER_NAME,
+            rule_id=None,
+            affected_components=tuple(redact(c) for c in components),
+            effort=Effort.MEDIUM,
+            excerpt=excerpt,
+        )
+    rule = found.rule
+    return AnalysisResult(
+        category=rule.category,
+        risk_score=rule.base_risk,
+        confidence=rule.confidence,
+        flaky=rule.flaky,
+        summary=redact(rule.summary + where),
+        root_cause=redact(found.line),
+        proposed_action=rule.action,
+        analyzer=ANALYZER_NAME,
+        rule_id=rule.id,
+        affected_components=tuple(redact(c) for c in components),
+        effort=rule.effort,
+        excerpt=excerpt,
+    )

@@ -1,0 +1,38 @@
+"""Approval requests: opened by the gate, announced here, decided by a human (Slack comes next)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ci_remediator.audit import record_audit
+from ci_remediator.db.base import utcnow
+from ci_remediator.db.models import ApprovalRequest, ApprovalStatus, Failure
+from ci_remediator.domain import FailureState, FollowUp, StageEvent, Step
+
+
+def request_approval(session: Session, *, failure_id: int) -> list[FollowUp]:
+    """Mark the pending request as announced and send the approval notification once."""
+    failure = session.get(Failure, failure_id)
+    if failure is None or failure.state is not FailureState.AWAITING_APPROVAL:
+        return []
+    approval = session.scalar(
+        select(ApprovalRequest)
+        .where(
+            ApprovalRequest.failure_id == failure_id,
+            ApprovalRequest.status == ApprovalStatus.PENDING,
+            ApprovalRequest.notified_at.is_(None),
+        )
+        .with_for_update(skip_locked=True)
+    )
+    if approval is None:
+        return []
+    approval.notified_at = utcnow()
+    record_audit(
+        session,
+        actor="approvals",
+        action="approval_requested",
+        failure_id=failure_id,
+        detail={"action": approval.action.value, "expires_at": approval.expires_at.isoformat()},
+    )
+    return [FollowUp(Step.NOTIFY, failure_id, event=StageEvent.APPROVAL_REQUESTED)]

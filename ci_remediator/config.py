@@ -1,0 +1,324 @@
+"""Configuration: environment (secrets, endpoints) plus `config.json` (policy), validated once.
+
+Environment variables are read with pydantic-settings (a `.env` file is read when present);
+`config.json` is a strict pydantic model so a typo or a wrong type is reported with the key's
+dotted path instead of being silently ignored. Per-repository overrides are resolved here, so
+the rest of the code only ever sees a fully resolved `RepositoryPolicy`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SQLITE_URL = "sqlite:///ci_remediator.db"
+DEFAULT_SENSITIVE_WORKFLOWS = ("*deploy*", "*release*", "*publish*", "*terraform apply*")
+REPO_NAME_PATTERN = r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
+
+RepoName = Annotated[str, Field(pattern=REPO_NAME_PATTERN)]
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used. The message names the offending key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class SlackChannels(_Strict):
+    alerts: str = "#ci-cd-alerts"
+    approvals: str = "#ci-cd-approvals"
+    critical: str = "#critical-alerts"
+
+
+class BreakerConfig(_Strict):
+    window: int = Field(default=20, ge=1)
+    min_success_rate: float = Field(default=0.5, ge=0.0, le=1.0)
+
+
+class LlmConfig(_Strict):
+    enabled: bool = True
+    skip_when_rule_confidence: float = Field(default=0.8, ge=0.0, le=1.0)
+    max_prompt_chars: int = Field(default=12_000, ge=500)
+    cache_days: int = Field(default=7, ge=0)
+
+
+class PolicyOverrides(_Strict):
+    """The keys a repository may override. Every field optional: None means 'inherit'."""
+
+    risk_threshold: int | None = Field(default=None, ge=0, le=10)
+    protected: bool | None = None
+    protected_branches: tuple[str, ...] | None = None
+    sensitive_workflows: tuple[str, ...] | None = None
+    approvers: tuple[str, ...] | None = None
+    approval_timeout_hours: float | None = Field(default=None, gt=0)
+    max_auto_attempts_per_run: int | None = Field(default=None, ge=0)
+    max_auto_per_workflow_per_day: int | None = Field(default=None, ge=0)
+    slack_channels: SlackChannels | None = None
+    remediation_workflows: tuple[str, ...] | None = None
+    cache_key_templates: tuple[str, ...] | None = None
+    allow_trust_memory: bool | None = None
+
+
+class FileConfig(_Strict):
+    """`config.json`. Every key optional; defaults follow the product README."""
+
+    repositories: tuple[RepoName, ...] = ()
+    organizations: tuple[str, ...] = ()
+    risk_threshold: int = Field(default=5, ge=0, le=10)
+    protected_repositories: tuple[RepoName, ...] = ()
+    protected_branches: tuple[str, ...] = ()
+    sensitive_workflows: tuple[str, ...] = DEFAULT_SENSITIVE_WORKFLOWS
+    slack_channels: SlackChannels = SlackChannels()
+    approvers: tuple[str, ...] = ()
+    approval_timeout_hours: float = Field(default=24, gt=0)
+    polling_interval_minutes: float = Field(default=5, gt=0)
+    github_max_requests_per_minute: int = Field(default=600, ge=1)
+    max_auto_attempts_per_run: int = Field(default=1, ge=0)
+    max_auto_per_workflow_per_day: int = Field(default=5, ge=0)
+    max_auto_per_hour: int = Field(default=30, ge=0)
+    breaker: BreakerConfig = BreakerConfig()
+    llm: LlmConfig = LlmConfig()
+    knowledge_base_file: Path | None = None
+    remediation_workflows: tuple[str, ...] = ()
+    cache_key_templates: tuple[str, ...] = ()
+    trust_memory_days: int = Field(default=7, ge=0)
+    allow_trust_memory: bool = False
+    retention_days: int = Field(default=90, ge=1)
+    audit_retention_days: int = Field(default=365, ge=1)
+    verify_poll_seconds: float = Field(default=30, gt=0)
+    verify_timeout_minutes: float = Field(default=120, gt=0)
+    stuck_after_minutes: float = Field(default=15, gt=0)
+    initial_lookback_hours: float = Field(default=24, gt=0)
+    repository_configs: dict[RepoName, PolicyOverrides] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _approval_timeout_exceeds_polling(self) -> FileConfig:
+        if self.approval_timeout_hours * 60 < self.polling_interval_minutes:
+            raise ValueError("approval_timeout_hours must be longer than polling_interval_minutes")
+        return self
+
+
+class RepositoryPolicy(_Strict):
+    """The effective policy for one repository: file defaults with its overrides applied."""
+
+    repository: str
+    risk_threshold: int
+    protected: bool
+    protected_branches: tuple[str, ...]
+    sensitive_workflows: tuple[str, ...]
+    approvers: tuple[str, ...]
+    approval_timeout_hours: float
+    max_auto_attempts_per_run: int
+    max_auto_per_workflow_per_day: int
+    slack_channels: SlackChannels
+    remediation_workflows: tuple[str, ...]
+    cache_key_templates: tuple[str, ...]
+    allow_trust_memory: bool
+
+    def is_sensitive_workflow(self, name: str) -> bool:
+        lowered = name.lower()
+        return any(
+            fnmatch.fnmatch(lowered, pattern.lower()) for pattern in self.sensitive_workflows
+        )
+
+    def is_protected_branch(self, branch: str | None) -> bool:
+        return branch is not None and any(
+            fnmatch.fnmatch(branch, pattern) for pattern in self.protected_branches
+        )
+
+
+class Settings(BaseSettings):
+    """Environment variables (DESIGN.md section 10). Secrets never print."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    github_token: SecretStr | None = None
+    github_app_id: str | None = None
+    github_app_private_key: SecretStr | None = None
+    github_app_installation_id: str | None = None
+    github_api_url: str = "https://api.github.com"
+    github_webhook_secret: SecretStr | None = None
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o"
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    config_file: Path = Path("config.json")
+    database_url: str | None = None
+    redis_url: str | None = None
+    celery_broker_url: str | None = None
+    data_dir: Path = Path("var")
+    log_level: str = "INFO"
+    log_format: str = "text"
+    repositories: str = ""
+    dashboard_auth: SecretStr | None = None
+    flower_basic_auth: SecretStr | None = None
+    port: int = 8000
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError(f"unknown log level {value!r}")
+        return upper
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_log_format(cls, value: str) -> str:
+        if value not in {"text", "json"}:
+            raise ValueError("must be 'text' or 'json'")
+        return value
+
+    @property
+    def broker_url(self) -> str | None:
+        return self.celery_broker_url or self.redis_url
+
+    @property
+    def embedded(self) -> bool:
+        """No broker configured: one process, filesystem broker, SQLite unless told otherwise."""
+        return self.broker_url is None
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return normalize_database_url(self.database_url or DEFAULT_SQLITE_URL)
+
+    @property
+    def env_repositories(self) -> tuple[str, ...]:
+        return tuple(name.strip() for name in self.repositories.split(",") if name.strip())
+
+
+class AppConfig(BaseModel):
+    """Everything a process needs: the environment plus the policy file, resolved."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    settings: Settings
+    file: FileConfig
+
+    @property
+    def repositories(self) -> tuple[str, ...]:
+        merged = dict.fromkeys((*self.file.repositories, *self.settings.env_repositories))
+        return tuple(merged)
+
+    def policy_for(self, repository: str) -> RepositoryPolicy:
+        return resolve_policy(self.file, repository)
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept Heroku's `postgres://` and bare `postgresql://`, pinning the psycopg2 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix) :]
+    return url
+
+
+def resolve_policy(file: FileConfig, repository: str) -> RepositoryPolicy:
+    overrides = file.repository_configs.get(repository, PolicyOverrides())
+    inherited: dict[str, Any] = {
+        "risk_threshold": file.risk_threshold,
+        "protected": repository in file.protected_repositories,
+        "protected_branches": file.protected_branches,
+        "sensitive_workflows": file.sensitive_workflows,
+        "approvers": file.approvers,
+        "approval_timeout_hours": file.approval_timeout_hours,
+        "max_auto_attempts_per_run": file.max_auto_attempts_per_run,
+        "max_auto_per_workflow_per_day": file.max_auto_per_workflow_per_day,
+        "slack_channels": file.slack_channels,
+        "remediation_workflows": file.remediation_workflows,
+        "cache_key_templates": file.cache_key_templates,
+        "allow_trust_memory": file.allow_trust_memory,
+    }
+    explicit = overrides.model_dump(exclude_none=True)
+    # Being listed as protected at the top level cannot be undone by an override: protection
+    # only ever tightens.
+    if inherited["protected"]:
+        explicit.pop("protected", None)
+    return RepositoryPolicy(repository=repository, **{**inherited, **explicit})
+
+
+def describe_validation_error(error: ValidationError, *, source: str) -> str:
+    first = error.errors()[0]
+    key = ".".join(str(part) for part in first["loc"]) or "(root)"
+    extra = len(error.errors()) - 1
+    more = f" (and {extra} more problem{'s' if extra > 1 else ''})" if extra else ""
+    return f"{source}: invalid value for '{key}': {first['msg']}{more}"
+
+
+def load_file_config(path: Path) -> FileConfig:
+    if not path.exists():
+        return FileConfig()
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: not valid JSON: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a JSON object")
+    try:
+        return FileConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc, source=str(path))) from exc
+
+
+def load_config(*, env_overrides: dict[str, Any] | None = None) -> AppConfig:
+    """Read the environment and the config file; raise ConfigError naming the bad key."""
+    try:
+        settings = Settings(**(env_overrides or {}))
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc, source="environment")) from exc
+    return AppConfig(settings=settings, file=load_file_config(settings.config_file))
+
+
+@cache
+def get_config() -> AppConfig:
+    """The process-wide configuration, read once. Tests call `get_config.cache_clear()`."""
+    return load_config()
+
+
+def masked_view(config: AppConfig) -> dict[str, Any]:
+    """The resolved configuration as plain data, secrets shown only as set/unset."""
+    env: dict[str, Any] = {}
+    for name, value in config.settings:
+        if isinstance(value, SecretStr):
+            env[name] = "********" if value.get_secret_value() else ""
+        elif value is None:
+            env[name] = None
+        else:
+            env[name] = str(value) if isinstance(value, Path) else value
+    env["database_url"] = _mask_url_password(config.settings.sqlalchemy_url)
+    if config.settings.broker_url:
+        env["broker_url"] = _mask_url_password(config.settings.broker_url)
+    return {
+        "environment": env,
+        "mode": "embedded" if config.settings.embedded else "scaled",
+        "config": json.loads(config.file.model_dump_json()),
+        "repositories": {
+            repo: json.loads(config.policy_for(repo).model_dump_json())
+            for repo in config.repositories
+        },
+    }
+
+
+def _mask_url_password(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:****@{host}" if ":" in credentials else url

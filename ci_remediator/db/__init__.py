@@ -1,0 +1,1 @@
+"""Persistence: typed models, the per-process engine, and the store functions."""

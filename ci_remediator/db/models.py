@@ -1,0 +1,247 @@
+"""SQLAlchemy 2.0 typed models. Bigint identity keys throughout; timestamps are UTC."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ci_remediator.db.base import Base, utcnow
+from ci_remediator.domain import ActionKind, Category, Effort, FailureState, Verdict
+
+JsonDocument = JSON().with_variant(JSONB(), "postgresql")
+# SQLite only auto-increments INTEGER PRIMARY KEY; BIGINT elsewhere.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _enum(enum_class: type[StrEnum], name: str) -> Enum:
+    # Stored as strings with a CHECK constraint: adding a member is a migration, not a type ALTER.
+    return Enum(
+        enum_class,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+class ApprovalStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+
+class RemediationStatus(StrEnum):
+    PENDING = "pending"  # committed before GitHub is called
+    REQUESTED = "requested"  # GitHub accepted the call
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    REFUSED = "refused"  # GitHub would not do it (already running, too old, ...)
+
+
+class DetectionSource(StrEnum):
+    POLL = "poll"
+    WEBHOOK = "webhook"
+    MANUAL = "manual"
+
+
+class MonitoredRepository(Base):
+    __tablename__ = "monitored_repositories"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(200), unique=True)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    watermark: Mapped[datetime | None]
+    last_polled_at: Mapped[datetime | None]
+    runs_etag: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Failure(Base):
+    """One failed (repository, run, attempt). The row the state machine moves."""
+
+    __tablename__ = "failures"
+    __table_args__ = (
+        UniqueConstraint("repository", "run_id", "run_attempt"),
+        Index("ix_failures_state_updated_at", "state", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    repository: Mapped[str] = mapped_column(String(200))
+    run_id: Mapped[int] = mapped_column(BigInteger)
+    run_attempt: Mapped[int]
+    workflow_name: Mapped[str] = mapped_column(String(300))
+    workflow_id: Mapped[int] = mapped_column(BigInteger)
+    event: Mapped[str] = mapped_column(String(64))
+    head_branch: Mapped[str | None] = mapped_column(String(300))
+    head_sha: Mapped[str] = mapped_column(String(64))
+    conclusion: Mapped[str | None] = mapped_column(String(32))
+    html_url: Mapped[str] = mapped_column(String(500))
+    run_created_at: Mapped[datetime]
+    detected_at: Mapped[datetime] = mapped_column(default=utcnow)
+    source: Mapped[DetectionSource] = mapped_column(_enum(DetectionSource, "detection_source"))
+    state: Mapped[FailureState] = mapped_column(
+        _enum(FailureState, "failure_state"), default=FailureState.DETECTED
+    )
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    analysis: Mapped[Analysis | None] = relationship(back_populates="failure", uselist=False)
+    gate_decision: Mapped[GateDecision | None] = relationship(uselist=False)
+    remediations: Mapped[list[Remediation]] = relationship(
+        back_populates="failure", order_by="Remediation.id"
+    )
+    approval: Mapped[ApprovalRequest | None] = relationship(uselist=False)
+
+
+class Analysis(Base):
+    __tablename__ = "analyses"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    failure_id: Mapped[int] = mapped_column(
+        ForeignKey("failures.id", ondelete="CASCADE"), unique=True
+    )
+    category: Mapped[Category] = mapped_column(_enum(Category, "category"))
+    risk_score: Mapped[int]
+    confidence: Mapped[float]
+    flaky: Mapped[bool]
+    summary: Mapped[str] = mapped_column(Text)
+    root_cause: Mapped[str] = mapped_column(Text)
+    proposed_action: Mapped[ActionKind] = mapped_column(_enum(ActionKind, "action_kind"))
+    analyzer: Mapped[str] = mapped_column(String(32))
+    rule_id: Mapped[str | None] = mapped_column(String(100))
+    affected_components: Mapped[list[str]] = mapped_column(JsonDocument, default=list)
+    effort: Mapped[Effort] = mapped_column(_enum(Effort, "effort"))
+    excerpt: Mapped[str] = mapped_column(Text)
+    failed_jobs: Mapped[list[str]] = mapped_column(JsonDocument, default=list)
+    tokens_used: Mapped[int] = mapped_column(default=0)
+    latency_ms: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    failure: Mapped[Failure] = relationship(back_populates="analysis")
+
+
+class GateDecision(Base):
+    __tablename__ = "gate_decisions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    failure_id: Mapped[int] = mapped_column(
+        ForeignKey("failures.id", ondelete="CASCADE"), unique=True
+    )
+    verdict: Mapped[Verdict] = mapped_column(_enum(Verdict, "verdict"))
+    action: Mapped[ActionKind] = mapped_column(_enum(ActionKind, "action_kind"))
+    effective_risk: Mapped[int]
+    reasons: Mapped[list[str]] = mapped_column(JsonDocument, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApprovalRequest(Base):
+    __tablename__ = "approval_requests"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    failure_id: Mapped[int] = mapped_column(
+        ForeignKey("failures.id", ondelete="CASCADE"), unique=True
+    )
+    action: Mapped[ActionKind] = mapped_column(_enum(ActionKind, "action_kind"))
+    status: Mapped[ApprovalStatus] = mapped_column(
+        _enum(ApprovalStatus, "approval_status"), default=ApprovalStatus.PENDING
+    )
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    notified_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None]
+
+
+class Remediation(Base):
+    """One side effect on GitHub. The row exists, committed, before GitHub is called."""
+
+    __tablename__ = "remediations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    failure_id: Mapped[int] = mapped_column(ForeignKey("failures.id", ondelete="CASCADE"))
+    action: Mapped[ActionKind] = mapped_column(_enum(ActionKind, "action_kind"))
+    status: Mapped[RemediationStatus] = mapped_column(
+        _enum(RemediationStatus, "remediation_status"), default=RemediationStatus.PENDING
+    )
+    repository: Mapped[str] = mapped_column(String(200))
+    run_id: Mapped[int] = mapped_column(BigInteger)
+    # The attempt this remediation starts: a run that ci-remediator re-ran comes back from
+    # GitHub as (run_id, target_attempt) and must be judged by verify, not detected anew.
+    target_attempt: Mapped[int]
+    approved_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    requested_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    outcome_detail: Mapped[str | None] = mapped_column(Text)
+
+    failure: Mapped[Failure] = relationship(back_populates="remediations")
+
+    __table_args__ = (
+        UniqueConstraint("failure_id", "action"),
+        Index("ix_remediations_repository_run_id", "repository", "run_id"),
+    )
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_entries_failure_id_at", "failure_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    failure_id: Mapped[int | None] = mapped_column(ForeignKey("failures.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    from_state: Mapped[str | None] = mapped_column(String(32))
+    to_state: Mapped[str | None] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(32), default="success")
+    detail: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
+
+
+class MetricSample(Base):
+    __tablename__ = "metric_samples"
+    __table_args__ = (Index("ix_metric_samples_name_at", "name", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    name: Mapped[str] = mapped_column(String(100))
+    value: Mapped[float]
+    failure_id: Mapped[int | None] = mapped_column(ForeignKey("failures.id", ondelete="SET NULL"))
+    labels: Mapped[dict[str, str]] = mapped_column(JsonDocument, default=dict)
+
+
+class Lease(Base):
+    """A named lock with an expiry: the embedded form's stand-in for a Redis `SET NX PX`."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100))
+    expires_at: Mapped[datetime]
+
+
+class WindowCounter(Base):
+    """A counter per fixed time window: the embedded form's stand-in for Redis `INCR`+`EXPIRE`."""
+
+    __tablename__ = "window_counters"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,162 @@
+"""The vocabulary every part of ci-remediator shares: states, categories, actions, verdicts.
+
+Nothing here does I/O. Values are plain enums and frozen dataclasses so they cross task
+boundaries as JSON and compare by value in tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class FailureState(StrEnum):
+    DETECTED = "detected"
+    ANALYZING = "analyzing"
+    ANALYZED = "analyzed"
+    GATED = "gated"
+    AWAITING_APPROVAL = "awaiting_approval"
+    EXECUTING = "executing"
+    VERIFYING = "verifying"
+    RESOLVED = "resolved"
+    REMEDIATION_FAILED = "remediation_failed"
+    ROLLED_BACK = "rolled_back"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    ESCALATED = "escalated"
+    ERRORED = "errored"
+
+    @property
+    def is_terminal(self) -> bool:
+        return not ALLOWED_TRANSITIONS[self]
+
+
+S = FailureState
+
+# The lifecycle of DESIGN.md section 4. Every state not terminal may also go to ERRORED once its
+# task's retries are exhausted; that edge is added below rather than repeated on every line.
+_FORWARD: dict[FailureState, frozenset[FailureState]] = {
+    S.DETECTED: frozenset({S.ANALYZING}),
+    S.ANALYZING: frozenset({S.ANALYZED}),
+    S.ANALYZED: frozenset({S.GATED}),
+    S.GATED: frozenset({S.EXECUTING, S.AWAITING_APPROVAL, S.ESCALATED}),
+    S.AWAITING_APPROVAL: frozenset({S.EXECUTING, S.REJECTED, S.EXPIRED}),
+    S.EXECUTING: frozenset({S.VERIFYING, S.REMEDIATION_FAILED}),
+    S.VERIFYING: frozenset({S.RESOLVED, S.REMEDIATION_FAILED}),
+    S.REMEDIATION_FAILED: frozenset({S.ROLLED_BACK, S.ESCALATED}),
+    S.RESOLVED: frozenset(),
+    S.ROLLED_BACK: frozenset(),
+    S.REJECTED: frozenset(),
+    S.EXPIRED: frozenset(),
+    S.ESCALATED: frozenset(),
+    S.ERRORED: frozenset(),
+}
+
+ALLOWED_TRANSITIONS: dict[FailureState, frozenset[FailureState]] = {
+    state: targets | {S.ERRORED} if targets else targets for state, targets in _FORWARD.items()
+}
+
+TERMINAL_STATES: frozenset[FailureState] = frozenset(
+    state for state, targets in ALLOWED_TRANSITIONS.items() if not targets
+)
+
+
+class Category(StrEnum):
+    TEST_FAILURE = "test_failure"
+    FLAKY_TEST = "flaky_test"
+    INFRASTRUCTURE = "infrastructure"
+    DEPENDENCY = "dependency"
+    COMPILE_ERROR = "compile_error"
+    TYPE_CHECK = "type_check"
+    LINT = "lint"
+    CONFIGURATION = "configuration"
+    PERMISSIONS = "permissions"
+    TIMEOUT = "timeout"
+    RESOURCE_EXHAUSTION = "resource_exhaustion"
+    UNKNOWN = "unknown"
+
+
+class ActionKind(StrEnum):
+    """Remediations the catalog knows. Nothing outside this enum can ever be executed."""
+
+    RERUN_FAILED_JOBS = "rerun_failed_jobs"
+    NONE = "none"
+
+
+class Verdict(StrEnum):
+    AUTO = "auto"
+    NEEDS_APPROVAL = "needs_approval"
+    BLOCKED = "blocked"
+
+
+class Effort(StrEnum):
+    TRIVIAL = "trivial"
+    SMALL = "small"
+    MEDIUM = "medium"
+    LARGE = "large"
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisResult:
+    """What an analyzer concluded about one failed run. Text fields are already redacted."""
+
+    category: Category
+    risk_score: int
+    confidence: float
+    flaky: bool
+    summary: str
+    root_cause: str
+    proposed_action: ActionKind
+    analyzer: str
+    rule_id: str | None = None
+    affected_components: tuple[str, ...] = ()
+    effort: Effort = Effort.SMALL
+    excerpt: str = ""
+    tokens_used: int = 0
+    latency_ms: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.risk_score <= 10:
+            raise ValueError(f"risk_score must be within 0..10, got {self.risk_score}")
+        if not 0.0 <= self.confidence <= 1.0:
+            raise ValueError(f"confidence must be within 0..1, got {self.confidence}")
+
+
+@dataclass(frozen=True, slots=True)
+class GateDecisionResult:
+    verdict: Verdict
+    effective_risk: int
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+
+
+class Step(StrEnum):
+    """Pipeline steps. Domain functions name the next step; workers map each to a task."""
+
+    ANALYZE = "analyze"
+    GATE = "gate"
+    REQUEST_APPROVAL = "request_approval"
+    EXECUTE = "execute"
+    VERIFY = "verify"
+    NOTIFY = "notify"
+
+
+class StageEvent(StrEnum):
+    """What a notification is about (the product README's notification stages)."""
+
+    DETECTED = "detected"
+    ANALYZED = "analyzed"
+    APPROVAL_REQUESTED = "approval_requested"
+    REMEDIATION_STARTED = "remediation_started"
+    RESOLVED = "resolved"
+    ESCALATED = "escalated"
+    ERRORED = "errored"
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """A task to send once the transaction that justified it has committed."""
+
+    step: Step
+    failure_id: int
+    countdown_s: float = 0.0
+    event: StageEvent | None = None

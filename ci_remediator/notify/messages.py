@@ -1,0 +1,101 @@
+"""What each stage says. Built only from stored fields; log text appears only as data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ci_remediator.db.models import Analysis, Failure, GateDecision, Remediation
+from ci_remediator.domain import StageEvent
+
+SEVERITY = {
+    StageEvent.DETECTED: "info",
+    StageEvent.ANALYZED: "info",
+    StageEvent.APPROVAL_REQUESTED: "warning",
+    StageEvent.REMEDIATION_STARTED: "info",
+    StageEvent.RESOLVED: "success",
+    StageEvent.ESCALATED: "warning",
+    StageEvent.ERRORED: "critical",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StageMessage:
+    failure_id: int
+    event: StageEvent
+    severity: str
+    title: str
+    lines: tuple[str, ...]
+    run_url: str
+
+
+def _lines_for(
+    event: StageEvent,
+    failure: Failure,
+    analysis: Analysis | None,
+    decision: GateDecision | None,
+    remediation: Remediation | None,
+) -> list[str]:
+    lines: list[str] = []
+    if event is StageEvent.DETECTED:
+        lines.append(f"conclusion {failure.conclusion} on {failure.head_branch or '-'}")
+    elif event is StageEvent.ANALYZED and analysis is not None:
+        lines.append(
+            f"{analysis.category.value} · risk {analysis.risk_score}/10 · "
+            f"confidence {analysis.confidence:.2f} · proposes {analysis.proposed_action.value}"
+        )
+        lines.append(analysis.summary)
+    elif event is StageEvent.APPROVAL_REQUESTED and decision is not None:
+        lines.append(f"{decision.action.value} at risk {decision.effective_risk}/10")
+        lines.extend(decision.reasons)
+    elif event is StageEvent.REMEDIATION_STARTED and remediation is not None:
+        lines.append(f"{remediation.action.value} -> attempt {remediation.target_attempt}")
+    elif event is StageEvent.RESOLVED and remediation is not None:
+        lines.append(remediation.outcome_detail or "")
+    elif event is StageEvent.ESCALATED:
+        # After a remediation, what it did is the news; before one, why none was allowed.
+        if remediation is not None and remediation.outcome_detail:
+            lines.append(f"remediation did not fix it: {remediation.outcome_detail}")
+        elif decision is not None:
+            lines.extend(decision.reasons)
+    elif event is StageEvent.ERRORED:
+        lines.append(failure.last_error or "unknown error")
+    return [line for line in lines if line]
+
+
+TITLES = {
+    StageEvent.DETECTED: "Failure detected",
+    StageEvent.ANALYZED: "Analyzed",
+    StageEvent.APPROVAL_REQUESTED: "Approval needed",
+    StageEvent.REMEDIATION_STARTED: "Remediating",
+    StageEvent.RESOLVED: "Resolved",
+    StageEvent.ESCALATED: "Escalated to a human",
+    StageEvent.ERRORED: "ci-remediator could not process",
+}
+
+
+def build_stage_message(
+    session: Session, *, failure_id: int, event: StageEvent
+) -> StageMessage | None:
+    failure = session.get(Failure, failure_id)
+    if failure is None:
+        return None
+    run = f"{failure.repository} · {failure.workflow_name} #{failure.run_id}/{failure.run_attempt}"
+    analysis = session.scalar(select(Analysis).where(Analysis.failure_id == failure_id))
+    decision = session.scalar(select(GateDecision).where(GateDecision.failure_id == failure_id))
+    remediation = session.scalar(
+        select(Remediation)
+        .where(Remediation.failure_id == failure_id)
+        .order_by(Remediation.id.desc())
+        .limit(1)
+    )
+    return StageMessage(
+        failure_id=failure_id,
+        event=event,
+        severity=SEVERITY[event],
+        title=f"{TITLES[event]}: {run}",
+        lines=tuple(_lines_for(event, failure, analysis, decision, remediation)),
+        run_url=failure.html_url,
+    )

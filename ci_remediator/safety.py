@@ -1,0 +1,112 @@
+"""The safety gate: a pure function from (analysis, policy, action, run, history) to a verdict.
+
+It never performs I/O and never trusts text: it reads only enums and numbers from the analysis,
+so nothing a log line or a model says can widen what it allows. The model can raise the risk,
+never lower it below what the rules alone said (`rules_risk`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ci_remediator.actions.catalog import ActionSpec
+from ci_remediator.config import RepositoryPolicy
+from ci_remediator.domain import GateDecisionResult, Verdict
+
+PROTECTED_BRANCH_RISK = 2
+MAX_RISK = 10
+
+
+@dataclass(frozen=True, slots=True)
+class RunContext:
+    workflow_name: str
+    event: str
+    head_branch: str | None
+    from_fork: bool = False
+    has_deployment_environment: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AutoHistory:
+    """Automatic remediations already spent, counted by the caller from the database."""
+
+    on_this_run: int = 0
+    on_this_workflow_today: int = 0
+    organization_last_hour: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class GateInput:
+    model_risk: int
+    rules_risk: int
+    policy: RepositoryPolicy
+    action: ActionSpec
+    run: RunContext
+    history: AutoHistory = AutoHistory()
+    max_auto_per_hour: int = 30
+    breaker_open: bool = False
+
+
+def effective_risk(gate_input: GateInput) -> int:
+    risk = max(gate_input.model_risk, gate_input.rules_risk, gate_input.action.min_risk)
+    if gate_input.policy.is_protected_branch(gate_input.run.head_branch):
+        risk += PROTECTED_BRANCH_RISK
+    return min(risk, MAX_RISK)
+
+
+def evaluate_gate(gate_input: GateInput) -> GateDecisionResult:
+    policy, action, run, history = (
+        gate_input.policy,
+        gate_input.action,
+        gate_input.run,
+        gate_input.history,
+    )
+    risk = effective_risk(gate_input)
+
+    if not action.remediates:
+        return GateDecisionResult(
+            Verdict.BLOCKED, risk, ("no safe remediation exists for this failure",)
+        )
+    if history.on_this_run >= policy.max_auto_attempts_per_run:
+        return GateDecisionResult(
+            Verdict.BLOCKED,
+            risk,
+            (
+                f"{history.on_this_run} automatic attempt(s) already made on this run "
+                f"(cap {policy.max_auto_attempts_per_run})",
+            ),
+        )
+
+    checks = (
+        (policy.protected, "repository is protected"),
+        (
+            policy.is_sensitive_workflow(run.workflow_name),
+            f"workflow {run.workflow_name!r} matches sensitive_workflows",
+        ),
+        (
+            run.event == "pull_request_target",
+            "pull_request_target runs carry secrets into untrusted code",
+        ),
+        (run.from_fork, "run comes from a fork"),
+        (run.has_deployment_environment, "a job deploys to an environment"),
+        (action.always_needs_approval, f"{action.kind} always needs approval"),
+        (
+            risk > policy.risk_threshold,
+            f"risk {risk} is above the threshold {policy.risk_threshold}",
+        ),
+        (
+            history.on_this_workflow_today >= policy.max_auto_per_workflow_per_day,
+            "daily automatic remediation cap for this workflow reached",
+        ),
+        (
+            history.organization_last_hour >= gate_input.max_auto_per_hour,
+            "hourly automatic remediation cap reached",
+        ),
+        (gate_input.breaker_open, "circuit breaker is open: automatic success rate collapsed"),
+    )
+    approval_reasons = [reason for applies, reason in checks if applies]
+    if approval_reasons:
+        return GateDecisionResult(Verdict.NEEDS_APPROVAL, risk, tuple(approval_reasons))
+    return GateDecisionResult(
+        Verdict.AUTO, risk, (f"risk {risk} is within the threshold {policy.risk_threshold}",)
+    )

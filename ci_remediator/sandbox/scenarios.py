@@ -1,0 +1,108 @@
+"""The demo scenario: five failed runs in two repositories, each with a known right ending."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from ci_remediator.domain import FailureState
+from ci_remediator.sandbox.github import GitHubSandbox
+
+WEB = "acme/web"
+PAYMENTS = "acme/payments"
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioRun:
+    key: str
+    repository: str
+    workflow_name: str
+    job_name: str
+    log_name: str
+    rerun_conclusions: tuple[str, ...]
+    expected_state: FailureState
+    expected_reruns: int
+
+
+DEMO_RUNS: tuple[ScenarioRun, ...] = (
+    ScenarioRun(
+        "network blip",
+        WEB,
+        "CI",
+        "test",
+        "network_blip.log",
+        ("success",),
+        FailureState.RESOLVED,
+        1,
+    ),
+    ScenarioRun(
+        "flaky test",
+        WEB,
+        "CI",
+        "unit-tests",
+        "flaky_test.log",
+        ("success",),
+        FailureState.RESOLVED,
+        1,
+    ),
+    ScenarioRun(
+        "compile error",
+        WEB,
+        "Build",
+        "build",
+        "compile_error.log",
+        ("failure",),
+        FailureState.ESCALATED,
+        0,
+    ),
+    ScenarioRun(
+        "transient failure, protected repo",
+        PAYMENTS,
+        "CI",
+        "integration",
+        "registry_503.log",
+        ("success",),
+        FailureState.AWAITING_APPROVAL,
+        0,
+    ),
+    ScenarioRun(
+        "rerun fails the same way",
+        WEB,
+        "CI",
+        "e2e",
+        "network_again.log",
+        ("failure",),
+        FailureState.ESCALATED,
+        1,
+    ),
+)
+
+DEMO_CONFIG: dict[str, Any] = {
+    "repositories": [WEB, PAYMENTS],
+    "protected_repositories": [PAYMENTS],
+    "risk_threshold": 5,
+    "verify_poll_seconds": 0.3,
+    "polling_interval_minutes": 5,
+}
+
+
+def demo_log(name: str) -> str:
+    return (resources.files("ci_remediator.sandbox") / "data" / "logs" / name).read_text("utf-8")
+
+
+def install_demo_scenario(sandbox: GitHubSandbox) -> dict[int, ScenarioRun]:
+    """Add the repositories and failed runs; the scenario run for each GitHub run id."""
+    for repository in dict.fromkeys(run.repository for run in DEMO_RUNS):
+        sandbox.add_repository(repository)
+    return {
+        sandbox.add_failed_run(
+            run.repository,
+            workflow_name=run.workflow_name,
+            job_name=run.job_name,
+            log_text=demo_log(run.log_name),
+            rerun_conclusions=run.rerun_conclusions,
+            polls_until_complete=2,
+        ): run
+        for run in DEMO_RUNS
+    }

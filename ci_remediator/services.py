@@ -1,0 +1,83 @@
+"""The outside world a process talks to, built once per process from the configuration.
+
+Each integration sits behind a small interface; which implementation is used is decided here
+and nowhere else (the sandbox is just a GitHub at another base URL).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from ci_remediator.analysis.rules import KnowledgeBase, load_knowledge_base
+from ci_remediator.config import AppConfig, get_config
+from ci_remediator.coordination import Coordinator, DatabaseCoordinator, RedisCoordinator
+from ci_remediator.db.session import session_factory
+from ci_remediator.github.gateway import GitHubGateway
+from ci_remediator.notify.console import ConsoleNotifier
+from ci_remediator.notify.notifier import Notifier
+
+
+class MissingCredentialsError(RuntimeError):
+    """A service is needed but its credentials are not configured."""
+
+
+@dataclass
+class Services:
+    config: AppConfig
+    _local: threading.local = field(default_factory=threading.local, repr=False)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return session_factory(self.config.settings.sqlalchemy_url)
+
+    @property
+    def gateway(self) -> GitHubGateway:
+        """One per thread: PyGithub's requester keeps per-instance connection state."""
+        gateway: GitHubGateway | None = getattr(self._local, "gateway", None)
+        if gateway is None:
+            token = self.config.settings.github_token
+            if token is None:
+                raise MissingCredentialsError("GITHUB_TOKEN is not set")
+            gateway = GitHubGateway(
+                base_url=self.config.settings.github_api_url, token=token.get_secret_value()
+            )
+            self._local.gateway = gateway
+        return gateway
+
+    @cached_property
+    def knowledge_base(self) -> KnowledgeBase:
+        return load_knowledge_base(self.config.file.knowledge_base_file)
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        return ConsoleNotifier()
+
+    @cached_property
+    def coordinator(self) -> Coordinator:
+        settings = self.config.settings
+        if settings.broker_url and settings.broker_url.startswith(("redis://", "rediss://")):
+            return RedisCoordinator(settings.broker_url)
+        return DatabaseCoordinator(self.sessions)
+
+
+_lock = threading.Lock()
+_services: Services | None = None
+
+
+def get_services() -> Services:
+    global _services  # noqa: PLW0603 - one per process, made on first use (never at import)
+    with _lock:
+        if _services is None:
+            _services = Services(get_config())
+        return _services
+
+
+def set_services(services: Services | None) -> None:
+    """Install services for this process (the demo and tests point them at sandboxes)."""
+    global _services  # noqa: PLW0603
+    with _lock:
+        _services = services

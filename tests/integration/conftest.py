@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import redis
+from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from ci_remediator.config import get_config, load_config
+from ci_remediator.db import migrate
+from ci_remediator.db.base import Base
+from ci_remediator.sandbox.github import GitHubSandbox
+from ci_remediator.services import Services, set_services
+from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="session")
+def engine() -> Iterator[Engine]:
+    engine = create_engine(TEST_DATABASE_URL)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as error:
+        pytest.fail(f"Postgres is not reachable at {TEST_DATABASE_URL}: {error}")
+    # The schema is made by the migrations, from nothing, once per session.
+    with engine.begin() as connection:
+        Base.metadata.drop_all(connection)
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    migrate.upgrade(TEST_DATABASE_URL)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_client() -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(TEST_REDIS_URL)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError as error:
+        pytest.fail(f"Redis is not reachable at {TEST_REDIS_URL}: {error}")
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def db_session(engine: Engine) -> Iterator[Session]:
+    """A session whose work is rolled back at the end, commits included (savepoints)."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        session = Session(bind=connection, join_transaction_mode="create_savepoint")
+        try:
+            yield session
+        finally:
+            session.close()
+            transaction.rollback()
+
+
+def truncate_all(engine: Engine) -> None:
+    tables = [table for table in inspect(engine).get_table_names() if table != "alembic_version"]
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def committed_db(engine: Engine) -> Iterator[Engine]:
+    """For tests whose rows a worker must see: real commits, truncated afterwards."""
+    truncate_all(engine)
+    yield engine
+    truncate_all(engine)
+
+
+@pytest.fixture
+def sandbox() -> Iterator[GitHubSandbox]:
+    with GitHubSandbox() as running:
+        yield running
+
+
+@pytest.fixture
+def services(
+    sandbox: GitHubSandbox, engine: Engine, redis_client: redis.Redis
+) -> Iterator[Services]:
+    get_config.cache_clear()
+    installed = Services(load_config(env_overrides={"github_api_url": sandbox.url}))
+    set_services(installed)
+    yield installed
+    set_services(None)
+    redis_client.flushdb()

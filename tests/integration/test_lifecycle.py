@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ci_remediator.audit import query_audit
+from ci_remediator.db.models import DetectionSource, Failure, Remediation
+from ci_remediator.detection import record_failure
+from ci_remediator.domain import FailureState
+from ci_remediator.github.gateway import RunInfo
+from ci_remediator.lifecycle import InvalidTransitionError, mark_errored, transition
+
+
+def failed_run(run_id: int = 101, attempt: int = 1, conclusion: str = "failure") -> RunInfo:
+    moment = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    return RunInfo(
+        repository="acme/web",
+        run_id=run_id,
+        run_attempt=attempt,
+        workflow_name="CI",
+        workflow_id=7,
+        event="push",
+        head_branch="main",
+        head_sha="a" * 40,
+        status="completed",
+        conclusion=conclusion,
+        html_url=f"https://github.com/acme/web/actions/runs/{run_id}",
+        created_at=moment,
+        updated_at=moment,
+        actor="octocat",
+    )
+
+
+def test_detecting_the_same_run_twice_records_it_once(db_session: Session) -> None:
+    first = record_failure(db_session, run=failed_run(), source=DetectionSource.POLL)
+    second = record_failure(db_session, run=failed_run(), source=DetectionSource.WEBHOOK)
+    assert first is not None
+    assert second is None
+    assert db_session.scalars(select(Failure)).all()[0].source is DetectionSource.POLL
+    assert len(query_audit(db_session, failure_id=first, action="detected")) == 1
+
+
+def test_a_new_attempt_by_someone_else_is_a_new_failure(db_session: Session) -> None:
+    assert record_failure(db_session, run=failed_run(attempt=1), source=DetectionSource.POLL)
+    assert record_failure(db_session, run=failed_run(attempt=2), source=DetectionSource.POLL)
+
+
+def test_an_attempt_we_started_belongs_to_its_parent(db_session: Session) -> None:
+    parent = record_failure(db_session, run=failed_run(attempt=1), source=DetectionSource.POLL)
+    assert parent is not None
+    db_session.add(
+        Remediation(
+            failure_id=parent,
+            action="rerun_failed_jobs",
+            repository="acme/web",
+            run_id=101,
+            target_attempt=2,
+        )
+    )
+    db_session.flush()
+    assert (
+        record_failure(db_session, run=failed_run(attempt=2), source=DetectionSource.POLL) is None
+    )
+    # ...but a third attempt, started by a human, is theirs and new.
+    assert record_failure(db_session, run=failed_run(attempt=3), source=DetectionSource.POLL)
+
+
+def test_successful_runs_are_not_failures(db_session: Session) -> None:
+    assert (
+        record_failure(
+            db_session, run=failed_run(conclusion="success"), source=DetectionSource.POLL
+        )
+        is None
+    )
+
+
+def test_guarded_transition_from_the_wrong_state_changes_nothing(db_session: Session) -> None:
+    failure_id = record_failure(db_session, run=failed_run(), source=DetectionSource.POLL)
+    assert failure_id is not None
+    moved = transition(
+        db_session,
+        failure_id=failure_id,
+        expected=FailureState.ANALYZED,
+        to=FailureState.GATED,
+        actor="test",
+    )
+    assert moved is None
+    assert db_session.get(Failure, failure_id).state is FailureState.DETECTED
+    assert query_audit(db_session, failure_id=failure_id, action="transition") == []
+
+
+def test_guarded_transition_writes_one_audit_entry(db_session: Session) -> None:
+    failure_id = record_failure(db_session, run=failed_run(), source=DetectionSource.POLL)
+    assert failure_id is not None
+    moved = transition(
+        db_session,
+        failure_id=failure_id,
+        expected=FailureState.DETECTED,
+        to=FailureState.ANALYZING,
+        actor="test",
+    )
+    assert moved is FailureState.DETECTED
+    assert db_session.get(Failure, failure_id).state is FailureState.ANALYZING
+    [entry] = query_audit(db_session, failure_id=failure_id, action="transition")
+    assert (entry.from_state, entry.to_state, entry.actor) == ("detected", "analyzing", "test")
+
+
+def test_second_identical_transition_is_a_no_op(db_session: Session) -> None:
+    failure_id = record_failure(db_session, run=failed_run(), source=DetectionSource.POLL)
+    kwargs = {
+        "failure_id": failure_id,
+        "expected": FailureState.DETECTED,
+        "to": FailureState.ANALYZING,
+        "actor": "test",
+    }
+    assert transition(db_session, **kwargs) is FailureState.DETECTED
+    assert transition(db_session, **kwargs) is None
+    assert len(query_audit(db_session, failure_id=failure_id, action="transition")) == 1
+
+
+def test_an_edge_the_machine_lacks_is_refused(db_session: Session) -> None:
+    failure_id = record_failure(db_session, run=failed_run(), source=DetectionSource.POLL)
+    with pytest.raises(InvalidTransitionError, match="detected to resolved"):
+        transition(
+            db_session,
+            failure_id=failure_id,
+            expected=FailureState.DETECTED,
+            to=FailureState.RESOLVED,
+            actor="test",
+        )
+
+
+def test_errored_from_any_live_state_but_not_from_terminal(db_session: Session) -> None:
+    failure_id = record_failure(db_session, run=failed_run(), source=DetectionSource.POLL)
+    assert failure_id is not None
+    assert mark_errored(db_session, failure_id=failure_id, error="boom", actor="test")
+    failure = db_session.get(Failure, failure_id)
+    assert (failure.state, failure.last_error) == (FailureState.ERRORED, "boom")
+    assert not mark_errored(db_session, failure_id=failure_id, error="again", actor="test")

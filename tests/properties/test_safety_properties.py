@@ -1,0 +1,87 @@
+"""Invariants of the safety gate over every combination of inputs hypothesis can find."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ci_remediator.actions.catalog import CATALOG
+from ci_remediator.config import FileConfig, resolve_policy
+from ci_remediator.domain import ActionKind, Verdict
+from ci_remediator.safety import AutoHistory, GateInput, RunContext, effective_risk, evaluate_gate
+
+risks = st.integers(min_value=0, max_value=10)
+
+
+@st.composite
+def gate_inputs(draw: st.DrawFn) -> GateInput:
+    policy = resolve_policy(
+        FileConfig.model_validate(
+            {
+                "risk_threshold": draw(risks),
+                "protected_repositories": ["acme/web"] if draw(st.booleans()) else [],
+                "protected_branches": ["main"] if draw(st.booleans()) else [],
+            }
+        ),
+        "acme/web",
+    )
+    run = RunContext(
+        workflow_name=draw(st.sampled_from(["CI", "Deploy prod", "Release", "lint"])),
+        event=draw(st.sampled_from(["push", "pull_request", "pull_request_target", "schedule"])),
+        head_branch=draw(st.sampled_from(["main", "feature/x", None])),
+        from_fork=draw(st.booleans()),
+        has_deployment_environment=draw(st.booleans()),
+    )
+    history = AutoHistory(
+        on_this_run=draw(st.integers(0, 3)),
+        on_this_workflow_today=draw(st.integers(0, 10)),
+        organization_last_hour=draw(st.integers(0, 40)),
+    )
+    return GateInput(
+        model_risk=draw(risks),
+        rules_risk=draw(risks),
+        policy=policy,
+        action=CATALOG[draw(st.sampled_from(list(ActionKind)))],
+        run=run,
+        history=history,
+        breaker_open=draw(st.booleans()),
+    )
+
+
+@given(gate_inputs())
+def test_auto_only_when_every_condition_holds(gate_input: GateInput) -> None:
+    decision = evaluate_gate(gate_input)
+    if decision.verdict is Verdict.AUTO:
+        assert not gate_input.policy.protected
+        assert gate_input.action.kind is not ActionKind.NONE
+        assert decision.effective_risk <= gate_input.policy.risk_threshold
+        assert gate_input.run.event != "pull_request_target"
+        assert not gate_input.run.from_fork
+        assert not gate_input.breaker_open
+
+
+@given(gate_inputs())
+def test_effective_risk_never_below_rules_or_model_and_within_scale(gate_input: GateInput) -> None:
+    risk = evaluate_gate(gate_input).effective_risk
+    assert 0 <= risk <= 10
+    assert risk >= min(10, max(gate_input.rules_risk, gate_input.model_risk))
+
+
+@given(gate_inputs(), risks)
+def test_a_higher_model_risk_never_loosens_the_verdict(gate_input: GateInput, extra: int) -> None:
+    strictness = {Verdict.AUTO: 0, Verdict.NEEDS_APPROVAL: 1, Verdict.BLOCKED: 2}
+    before = evaluate_gate(gate_input).verdict
+    raised = GateInput(
+        **{**_fields(gate_input), "model_risk": min(10, gate_input.model_risk + extra)}
+    )
+    assert strictness[evaluate_gate(raised).verdict] >= strictness[before]
+    assert effective_risk(raised) >= effective_risk(gate_input)
+
+
+@given(gate_inputs())
+def test_every_verdict_carries_a_reason(gate_input: GateInput) -> None:
+    assert evaluate_gate(gate_input).reasons
+
+
+def _fields(gate_input: GateInput) -> dict:
+    return {name: getattr(gate_input, name) for name in GateInput.__dataclass_fields__}

@@ -1,0 +1,275 @@
+"""The rules analyzer on demo logs, real LogDx-CI logs and broken knowledge-base files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ci_remediator.analysis import (
+    KnowledgeBaseError,
+    analyze_with_rules,
+    load_knowledge_base,
+)
+from ci_remediator.domain import ActionKind, Category
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+LOGDX = REPO_ROOT.parent / "shared" / "fixtures" / "logdx-ci"
+DEMO_LOGS = REPO_ROOT / "ci_remediator" / "sandbox" / "data" / "logs"
+
+KB = load_knowledge_base()
+
+RERUN = ActionKind.RERUN_FAILED_JOBS
+TRANSIENT = {Category.INFRASTRUCTURE, Category.DEPENDENCY}
+
+
+def _analyze(text: str, **kwargs):
+    return analyze_with_rules(text, kb=KB, **kwargs)
+
+
+# -------------------------------------------------------------------------- demo logs ----
+
+DEMO_EXPECTATIONS = [
+    ("network_blip", {Category.INFRASTRUCTURE}, RERUN, lambda risk: risk <= 3),
+    ("flaky_test", {Category.FLAKY_TEST}, RERUN, lambda risk: risk <= 4),
+    ("compile_error", {Category.COMPILE_ERROR}, ActionKind.NONE, lambda risk: risk >= 7),
+    ("registry_503", TRANSIENT, RERUN, lambda risk: risk <= 3),
+    ("network_again", TRANSIENT, RERUN, lambda risk: risk <= 3),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "categories", "action", "risk_ok"),
+    DEMO_EXPECTATIONS,
+    ids=[e[0] for e in DEMO_EXPECTATIONS],
+)
+def test_demo_log_is_classified(name, categories, action, risk_ok) -> None:
+    text = (DEMO_LOGS / f"{name}.log").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    assert text.startswith("\ufeff")
+    assert 40 <= len(lines) <= 150
+    result = _analyze(text, job_name="build", workflow_name="CI")
+    assert result.category in categories
+    assert result.proposed_action is action
+    assert risk_ok(result.risk_score)
+    assert result.analyzer == "rules"
+    assert result.rule_id
+    assert result.root_cause
+    assert result.excerpt
+
+
+# ------------------------------------------------------------------- behaviour -----------
+
+
+def test_unknown_failure_falls_back() -> None:
+    log = "##[group]Run ./mystery.sh\n##[endgroup]\nsomething odd\n##[error]Process completed with exit code 3.\n"
+    result = _analyze(log)
+    assert result.category is Category.UNKNOWN
+    assert result.risk_score == 5
+    assert result.confidence == pytest.approx(0.2)
+    assert result.proposed_action is ActionKind.NONE
+    assert result.rule_id is None
+    assert result.root_cause == "##[error]Process completed with exit code 3."
+
+
+def test_higher_confidence_wins_over_earlier_match() -> None:
+    log = (
+        "##[group]Run pytest\n##[endgroup]\n"
+        "E   AssertionError: Script returned code: 1\n"
+        "ERROR: HTTPSConnectionPool(host='github.com'): Max retries exceeded with url: /x\n"
+        "##[error]Process completed with exit code 1.\n"
+    )
+    result = _analyze(log)
+    assert result.category is Category.INFRASTRUCTURE
+    assert result.root_cause.startswith("ERROR: HTTPSConnectionPool")
+
+
+def test_dependency_conflict_is_not_rerun() -> None:
+    log = (
+        "##[group]Run pip install -r requirements.txt\n##[endgroup]\n"
+        "ERROR: Could not find a version that satisfies the requirement leftpadx==9.9\n"
+        "ERROR: No matching distribution found for leftpadx==9.9\n"
+        "##[error]Process completed with exit code 1.\n"
+    )
+    result = _analyze(log)
+    assert result.category is Category.DEPENDENCY
+    assert result.proposed_action is ActionKind.NONE
+    assert result.risk_score == 6
+
+
+@pytest.mark.parametrize(
+    ("line", "category"),
+    [
+        ("##[error]The runner has received a shutdown signal.", Category.INFRASTRUCTURE),
+        (
+            "##[error]The job running on runner X has exceeded the maximum execution time of 360 minutes.",
+            Category.TIMEOUT,
+        ),
+        ("Error: Resource not accessible by integration", Category.PERMISSIONS),
+        ("OSError: [Errno 28] No space left on device", Category.RESOURCE_EXHAUSTION),
+        (
+            "src/app.ts(3,7): error TS2322: Type 'string' is not assignable to type 'number'.",
+            Category.COMPILE_ERROR,
+        ),
+        (
+            "app/models.py:12: error: Incompatible return value type  [return-value]",
+            Category.TYPE_CHECK,
+        ),
+        ("would reformat src/app/main.py", Category.LINT),
+        ("npm ERR! code ERESOLVE", Category.DEPENDENCY),
+        ("--- FAIL: TestParse (0.00s)", Category.TEST_FAILURE),
+        ("Invalid workflow file: .github/workflows/ci.yml#L12", Category.CONFIGURATION),
+        (
+            "fatal: unable to access 'https://github.com/acme/app/': Could not resolve host: github.com",
+            Category.INFRASTRUCTURE,
+        ),
+    ],
+)
+def test_single_signal_lines(line: str, category: Category) -> None:
+    log = f"##[group]Run ./ci.sh\n##[endgroup]\n{line}\n##[error]Process completed with exit code 1.\n"
+    assert _analyze(log).category is category
+
+
+def test_output_text_is_redacted() -> None:
+    token = "ghp_" + "k" * 36
+    log = f"##[group]Run git push\n##[endgroup]\nfatal: Could not resolve host: github.com ({token})\n"
+    result = _analyze(log, job_name=f"push {token}")
+    for text in (result.root_cause, result.summary, result.excerpt, *result.affected_components):
+        assert token not in text
+
+
+# -------------------------------------------------------------- knowledge base files -----
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "rules.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+_VALID_RULE = """
+rules:
+  - id: my-rule
+    patterns: ['WIDGET-42 exploded']
+    category: {category}
+    base_risk: {risk}
+    confidence: 0.5
+    flaky: false
+    action: {action}
+    summary: Widget exploded.
+"""
+
+
+@pytest.mark.parametrize(
+    ("fields", "bad_field"),
+    [
+        ({"category": "cosmic_rays", "risk": 3, "action": "none"}, "category"),
+        ({"category": "lint", "risk": 11, "action": "none"}, "base_risk"),
+        ({"category": "lint", "risk": 3, "action": "rm_rf"}, "action"),
+    ],
+)
+def test_invalid_user_rule_names_file_rule_and_field(
+    tmp_path: Path, fields: dict, bad_field: str
+) -> None:
+    path = _write(tmp_path, _VALID_RULE.format(**fields))
+    with pytest.raises(KnowledgeBaseError) as caught:
+        load_knowledge_base(path)
+    message = str(caught.value)
+    assert str(path) in message
+    assert "my-rule" in message
+    assert bad_field in message
+
+
+def test_bad_regex_and_bad_yaml_are_reported(tmp_path: Path) -> None:
+    with pytest.raises(KnowledgeBaseError, match="patterns"):
+        load_knowledge_base(
+            _write(
+                tmp_path,
+                _VALID_RULE.format(category="lint", risk=3, action="none").replace(
+                    "WIDGET-42 exploded", "(unclosed"
+                ),
+            )
+        )
+    with pytest.raises(KnowledgeBaseError, match="invalid YAML"):
+        load_knowledge_base(_write(tmp_path, "rules: [unclosed"))
+
+
+def test_user_rules_win_ties_and_can_override(tmp_path: Path) -> None:
+    path = _write(tmp_path, _VALID_RULE.format(category="lint", risk=1, action="none"))
+    kb = load_knowledge_base(path)
+    result = analyze_with_rules("error: WIDGET-42 exploded\n", kb=kb)
+    assert result.rule_id == "my-rule"
+    assert result.category is Category.LINT
+    override = _write(
+        tmp_path,
+        _VALID_RULE.format(category="infrastructure", risk=1, action="rerun_failed_jobs").replace(
+            "id: my-rule", "id: network-blip"
+        ),
+    )
+    kb = load_knowledge_base(override)
+    assert [rule.id for rule in kb.rules].count("network-blip") == 1
+    assert (
+        analyze_with_rules("read: connection reset by peer\n", kb=kb).category is Category.UNKNOWN
+    )
+
+
+def test_shipped_rules_are_valid_and_limited_to_known_actions() -> None:
+    assert KB.rules
+    assert {rule.action for rule in KB.rules} <= set(ActionKind)
+    assert len({rule.id for rule in KB.rules}) == len(KB.rules)
+
+
+# ------------------------------------------------------------------ LogDx-CI fixtures ----
+# Real logs: eyuansu62/LogDx (LogDx-CI), CC-BY-4.0, read in place from ../shared/fixtures.
+
+# Which LogDx categories each of ours may stand for.
+LOGDX_MAPPING: dict[Category, set[str]] = {
+    Category.TEST_FAILURE: {"test_assertion", "snapshot_or_golden_diff"},
+    Category.FLAKY_TEST: {"test_assertion", "network_or_flaky"},
+    Category.INFRASTRUCTURE: {"network_or_flaky"},
+    Category.DEPENDENCY: {"dependency_install"},
+    Category.COMPILE_ERROR: {"compile_error", "docker_build", "type_error"},
+    Category.TYPE_CHECK: {"type_error", "compile_error"},
+    Category.LINT: {"lint_error", "formatting_failure"},
+    Category.CONFIGURATION: {"github_actions_config", "matrix_or_monorepo_failure"},
+    Category.PERMISSIONS: {"permission_or_secret"},
+    Category.TIMEOUT: {"timeout_or_oom"},
+    Category.RESOURCE_EXHAUSTION: {"timeout_or_oom"},
+}
+
+_LOGDX_CASES = sorted(LOGDX.glob("**/tags.json")) if LOGDX.is_dir() else []
+
+
+def _classify(tags_file: Path) -> tuple[dict, Category, ActionKind]:
+    tags = json.loads(tags_file.read_text(encoding="utf-8"))
+    raw = (tags_file.parent / "raw.log").read_text(encoding="utf-8", errors="replace")
+    result = _analyze(raw)
+    return tags, result.category, result.proposed_action
+
+
+def _agrees(tags: dict, category: Category, action: ActionKind) -> bool:
+    if tags["failure_category"] in LOGDX_MAPPING.get(category, set()):
+        return True
+    # A transient cause under a build label (LogDx moby-buildx-bake: a docker build step hit a
+    # GitHub 502) is better served by a rerun than by "compile error"; count it when the case
+    # itself is tagged transient and we proposed exactly that.
+    return tags["flaky_or_transient"] and category is Category.INFRASTRUCTURE and action is RERUN
+
+
+@pytest.mark.skipif(not _LOGDX_CASES, reason="../shared/fixtures/logdx-ci is not present")
+@pytest.mark.parametrize("tags_file", _LOGDX_CASES, ids=[p.parent.name for p in _LOGDX_CASES])
+def test_logdx_case_category(tags_file: Path) -> None:
+    tags, category, action = _classify(tags_file)
+    assert _agrees(tags, category, action), (tags["failure_category"], category)
+
+
+@pytest.mark.skipif(not _LOGDX_CASES, reason="../shared/fixtures/logdx-ci is not present")
+def test_logdx_strict_category_accuracy() -> None:
+    results = [_classify(path) for path in _LOGDX_CASES]
+    strict = sum(
+        tags["failure_category"] in LOGDX_MAPPING.get(cat, set()) for tags, cat, _ in results
+    )
+    # Measured: 7 of 8 under the strict mapping (moby-buildx-bake is labelled docker_build, we
+    # say infrastructure + rerun because its cause is a GitHub 502).
+    assert strict >= 7

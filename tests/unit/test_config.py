@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ci_remediator.cli import app as cli_app
+from ci_remediator.config import (
+    ConfigError,
+    FileConfig,
+    get_config,
+    load_config,
+    load_file_config,
+    masked_view,
+    normalize_database_url,
+    resolve_policy,
+)
+
+
+def write_config(tmp_path: Path, data: object) -> Path:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_missing_file_gives_product_defaults(tmp_path: Path) -> None:
+    config = load_file_config(tmp_path / "absent.json")
+    assert config.risk_threshold == 5
+    assert config.approval_timeout_hours == 24
+    assert config.polling_interval_minutes == 5
+    assert config.slack_channels.approvals == "#ci-cd-approvals"
+
+
+def test_wrong_type_names_the_key(tmp_path: Path) -> None:
+    path = write_config(tmp_path, {"risk_threshold": "high"})
+    with pytest.raises(ConfigError, match="'risk_threshold'"):
+        load_file_config(path)
+
+
+def test_unknown_key_is_refused_by_name(tmp_path: Path) -> None:
+    path = write_config(tmp_path, {"risk_treshold": 3})
+    with pytest.raises(ConfigError, match="'risk_treshold'"):
+        load_file_config(path)
+
+
+def test_nested_error_names_the_dotted_path(tmp_path: Path) -> None:
+    path = write_config(tmp_path, {"repository_configs": {"acme/web": {"risk_threshold": 11}}})
+    with pytest.raises(ConfigError, match=r"repository_configs\.acme/web\.risk_threshold"):
+        load_file_config(path)
+
+
+def test_bad_repository_name_is_refused(tmp_path: Path) -> None:
+    path = write_config(tmp_path, {"repositories": ["not a repo"]})
+    with pytest.raises(ConfigError, match=r"repositories\.0"):
+        load_file_config(path)
+
+
+def test_invalid_json_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid JSON"):
+        load_file_config(path)
+
+
+def test_repository_override_wins_over_default() -> None:
+    file = FileConfig.model_validate(
+        {
+            "risk_threshold": 5,
+            "repository_configs": {"critical/repo": {"risk_threshold": 3, "protected": True}},
+        }
+    )
+    critical = resolve_policy(file, "critical/repo")
+    other = resolve_policy(file, "other/repo")
+    assert (critical.risk_threshold, critical.protected) == (3, True)
+    assert (other.risk_threshold, other.protected) == (5, False)
+
+
+def test_override_cannot_unprotect_a_protected_repository() -> None:
+    file = FileConfig.model_validate(
+        {
+            "protected_repositories": ["critical/repo"],
+            "repository_configs": {"critical/repo": {"protected": False}},
+        }
+    )
+    assert resolve_policy(file, "critical/repo").protected is True
+
+
+def test_sensitive_workflow_patterns_are_case_insensitive() -> None:
+    policy = resolve_policy(FileConfig(), "acme/web")
+    assert policy.is_sensitive_workflow("Deploy to production")
+    assert policy.is_sensitive_workflow("Terraform Apply")
+    assert not policy.is_sensitive_workflow("CI")
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgres://u:p@h:5432/db", "postgresql+psycopg2://u:p@h:5432/db"),
+        ("postgresql://u@h/db", "postgresql+psycopg2://u@h/db"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+    ],
+)
+def test_database_urls_are_normalized(given: str, expected: str) -> None:
+    assert normalize_database_url(given) == expected
+
+
+def test_environment_and_file_merge_repositories(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_config(tmp_path, {"repositories": ["acme/web"]})
+    monkeypatch.setenv("CONFIG_FILE", str(path))
+    monkeypatch.setenv("REPOSITORIES", "acme/api, acme/web")
+    config = load_config()
+    assert config.repositories == ("acme/web", "acme/api")
+
+
+def test_masked_view_never_shows_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONFIG_FILE", str(tmp_path / "none.json"))
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_" + "a" * 36)
+    monkeypatch.setenv("DATABASE_URL", "postgres://app:hunter2@db:5432/app")
+    rendered = json.dumps(masked_view(load_config()))
+    assert "ghp_" not in rendered
+    assert "hunter2" not in rendered
+    assert "********" in rendered
+
+
+def test_config_check_names_bad_key_and_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_config(tmp_path, {"risk_threshold": "high"})
+    monkeypatch.setenv("CONFIG_FILE", str(path))
+    get_config.cache_clear()
+    try:
+        result = CliRunner().invoke(cli_app, ["config", "check"])
+    finally:
+        get_config.cache_clear()
+    assert result.exit_code == 2
+    assert "risk_threshold" in result.output
+
+
+def test_config_check_prints_resolved_policy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_config(
+        tmp_path,
+        {"repositories": ["acme/web"], "repository_configs": {"acme/web": {"risk_threshold": 2}}},
+    )
+    monkeypatch.setenv("CONFIG_FILE", str(path))
+    get_config.cache_clear()
+    try:
+        result = CliRunner().invoke(cli_app, ["config", "check"])
+    finally:
+        get_config.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["repositories"]["acme/web"]["risk_threshold"] == 2

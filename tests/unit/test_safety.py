@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from ci_remediator.actions.catalog import action_spec
+from ci_remediator.config import FileConfig, resolve_policy
+from ci_remediator.domain import ActionKind, Verdict
+from ci_remediator.safety import AutoHistory, GateInput, RunContext, evaluate_gate
+
+RERUN = action_spec(ActionKind.RERUN_FAILED_JOBS)
+NONE = action_spec(ActionKind.NONE)
+CI_PUSH = RunContext(workflow_name="CI", event="push", head_branch="main")
+
+
+def gate(risk: int = 2, *, config: dict | None = None, repo: str = "acme/web", **kwargs) -> tuple:
+    policy = resolve_policy(FileConfig.model_validate(config or {}), repo)
+    decision = evaluate_gate(
+        GateInput(
+            model_risk=kwargs.pop("model_risk", risk),
+            rules_risk=risk,
+            policy=policy,
+            action=kwargs.pop("action", RERUN),
+            run=kwargs.pop("run", CI_PUSH),
+            **kwargs,
+        )
+    )
+    return decision.verdict, decision.effective_risk, decision.reasons
+
+
+def test_low_risk_rerun_is_auto() -> None:
+    assert gate(2)[0] is Verdict.AUTO
+
+
+def test_risk_at_threshold_is_auto_and_above_needs_approval() -> None:
+    assert gate(5)[0] is Verdict.AUTO
+    verdict, risk, reasons = gate(6)
+    assert verdict is Verdict.NEEDS_APPROVAL
+    assert risk == 6
+    assert any("above the threshold 5" in reason for reason in reasons)
+
+
+def test_per_repository_threshold_applies() -> None:
+    config = {"repository_configs": {"acme/web": {"risk_threshold": 1}}}
+    assert gate(2, config=config)[0] is Verdict.NEEDS_APPROVAL
+    assert gate(2, config=config, repo="acme/other")[0] is Verdict.AUTO
+
+
+def test_protected_repository_needs_approval_even_at_zero_risk() -> None:
+    verdict, _, reasons = gate(0, config={"protected_repositories": ["acme/web"]})
+    assert verdict is Verdict.NEEDS_APPROVAL
+    assert "repository is protected" in reasons
+
+
+def test_nothing_to_do_is_blocked() -> None:
+    assert gate(1, action=NONE)[0] is Verdict.BLOCKED
+
+
+def test_model_cannot_lower_rules_risk() -> None:
+    verdict, risk, _ = gate(7, model_risk=0)
+    assert (verdict, risk) == (Verdict.NEEDS_APPROVAL, 7)
+
+
+def test_model_can_raise_risk() -> None:
+    verdict, risk, _ = gate(2, model_risk=9)
+    assert (verdict, risk) == (Verdict.NEEDS_APPROVAL, 9)
+
+
+def test_action_floor_applies() -> None:
+    assert gate(0)[1] == RERUN.min_risk
+
+
+def test_protected_branch_raises_risk() -> None:
+    assert gate(4, config={"protected_branches": ["main"]})[1] == 6
+
+
+def test_sensitive_runs_need_approval() -> None:
+    deploy = RunContext(workflow_name="Deploy production", event="push", head_branch="main")
+    target = RunContext(workflow_name="CI", event="pull_request_target", head_branch="main")
+    fork = RunContext(workflow_name="CI", event="pull_request", head_branch="x", from_fork=True)
+    for run in (deploy, target, fork):
+        assert gate(1, run=run)[0] is Verdict.NEEDS_APPROVAL
+
+
+def test_attempt_cap_on_a_run_blocks() -> None:
+    verdict, _, reasons = gate(1, history=AutoHistory(on_this_run=1))
+    assert verdict is Verdict.BLOCKED
+    assert "cap 1" in reasons[0]
+
+
+def test_daily_and_hourly_caps_and_breaker_need_approval() -> None:
+    assert gate(1, history=AutoHistory(on_this_workflow_today=5))[0] is Verdict.NEEDS_APPROVAL
+    assert gate(1, history=AutoHistory(organization_last_hour=30))[0] is Verdict.NEEDS_APPROVAL
+    assert gate(1, breaker_open=True)[0] is Verdict.NEEDS_APPROVAL

@@ -1,0 +1,1 @@
+"""Celery: the app, one thin task per pipeline step, and the follow-up dispatcher."""

@@ -1,0 +1,132 @@
+"""The base task: owns the session, sorts errors, binds log context, sends follow-ups late.
+
+Follow-ups are sent only after the commit that made their rows visible.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import redis.exceptions
+from celery import Task
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from ci_remediator.domain import FollowUp, StageEvent, Step
+from ci_remediator.github.gateway import TransientGitHubError
+from ci_remediator.lifecycle import StaleStateError, mark_errored
+from ci_remediator.log_context import bind_log_context
+from ci_remediator.services import Services, get_services
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    TransientGitHubError,
+    OperationalError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+def is_transient(error: BaseException) -> bool:
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, TRANSIENT_ERRORS)
+
+
+def retry_countdown(error: BaseException, retries: int) -> float:
+    retry_after = getattr(error, "retry_after_s", None)
+    if retry_after:
+        return float(retry_after)
+    # Exponential with full jitter, so a fleet of retries does not arrive in lockstep.
+    return random.uniform(0, min(600.0, 5.0 * 2**retries))  # noqa: S311
+
+
+class PipelineTask(Task):  # type: ignore[misc]
+    abstract = True
+    max_retries: int | None = 3
+    # For tasks whose retries also count polls (verify): how many transient errors to absorb.
+    transient_retry_limit = 1000
+    acks_late = True
+    reject_on_worker_lost = True
+
+    @property
+    def services(self) -> Services:
+        return get_services()
+
+    def run_step(
+        self, step: Callable[..., T], *, failure_id: int | None = None, **kwargs: Any
+    ) -> T | None:
+        """Run one domain function in one transaction; send its follow-ups after the commit."""
+        with bind_log_context(task=self.name, task_id=self.request.id, failure_id=failure_id):
+            try:
+                with self.services.sessions() as session, session.begin():
+                    if failure_id is not None:
+                        kwargs["failure_id"] = failure_id
+                    result = step(session, **kwargs)
+            except StaleStateError as stale:
+                log.info("another worker moved this failure first: %s", stale)
+                return None
+            except Exception as error:
+                self._handle_error(error, failure_id=failure_id)
+                raise
+            send_follow_ups(result)
+            return result
+
+    def _handle_error(self, error: Exception, *, failure_id: int | None) -> None:
+        limit = self.max_retries if self.max_retries is not None else self.transient_retry_limit
+        if is_transient(error) and self.request.retries < limit:
+            countdown = retry_countdown(error, self.request.retries)
+            log.warning(
+                "transient error, retry %s in %.1fs: %s", self.request.retries + 1, countdown, error
+            )
+            raise self.retry(exc=error, countdown=countdown) from error
+        log.exception("permanent failure in %s", self.name)
+        if failure_id is not None:
+            self.fail_permanently(failure_id, error)
+
+    def fail_permanently(self, failure_id: int, error: BaseException) -> None:
+        """Retries exhausted or the error is permanent: errored, and a critical alert."""
+        with self.services.sessions() as session, session.begin():
+            moved = mark_errored(
+                session,
+                failure_id=failure_id,
+                error=f"{type(error).__name__}: {error}",
+                actor=self.name,
+            )
+        if moved:
+            send_follow_ups([FollowUp(Step.NOTIFY, failure_id, event=StageEvent.ERRORED)])
+
+
+def send_follow_ups(result: object) -> None:
+    follow_ups = result if isinstance(result, list) else getattr(result, "follow_ups", ())
+    if not follow_ups:
+        return
+    from workers.tasks import TASK_FOR_STEP
+
+    for follow_up in follow_ups:
+        if not isinstance(follow_up, FollowUp):
+            continue
+        kwargs: dict[str, Any] = {"failure_id": follow_up.failure_id}
+        if follow_up.event is not None:
+            kwargs["event"] = follow_up.event.value
+        TASK_FOR_STEP[follow_up.step].apply_async(
+            kwargs=kwargs, countdown=follow_up.countdown_s or None
+        )
+
+
+def run_in_session(services: Services, step: Callable[..., T], **kwargs: Any) -> T:
+    """For callers outside a task (CLI, web): one transaction, follow-ups after the commit."""
+    with services.sessions() as session, session.begin():
+        result = step(session, **kwargs)
+    send_follow_ups(result)
+    return result
+
+
+__all__ = ["PipelineTask", "run_in_session", "send_follow_ups"]

@@ -1,0 +1,166 @@
+"""`ci-remediator demo`: the whole pipeline on the embedded default against the GitHub sandbox.
+
+Five failed runs are detected, analyzed, gated, re-run, verified and reported by a real Celery
+worker; the demo then checks every failure ended where it should and tells each one's story.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import func, select
+
+from ci_remediator.db.models import Failure
+from ci_remediator.domain import TERMINAL_STATES, FailureState
+from ci_remediator.sandbox.github import GitHubSandbox
+from ci_remediator.sandbox.scenarios import DEMO_CONFIG, ScenarioRun, install_demo_scenario
+from ci_remediator.services import Services
+from ci_remediator.timeline import failure_timelines
+
+SETTLED = TERMINAL_STATES | {FailureState.AWAITING_APPROVAL}
+RERUN_PATH = r"/repos/[^/]+/[^/]+/actions/runs/{run_id}/rerun-failed-jobs"
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioCheck:
+    run: ScenarioRun
+    run_id: int
+    state: FailureState | None
+    reruns: int
+
+    @property
+    def passed(self) -> bool:
+        return self.state is self.run.expected_state and self.reruns == self.run.expected_reruns
+
+
+def demo_environment(workdir: Path, sandbox_url: str) -> dict[str, str]:
+    """Force the embedded default: SQLite file and filesystem broker inside `workdir`."""
+    config_file = workdir / "config.json"
+    config_file.write_text(json.dumps(DEMO_CONFIG, indent=2), encoding="utf-8")
+    return {
+        "CONFIG_FILE": str(config_file),
+        "DATA_DIR": str(workdir),
+        "DATABASE_URL": f"sqlite:///{workdir / 'ci_remediator.db'}",
+        "GITHUB_API_URL": sandbox_url,
+        "GITHUB_TOKEN": "ghs_demo_token_for_the_sandbox_only",
+    }
+
+
+def wait_until_settled(services: Services, *, expected: int, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with services.sessions() as session:
+            settled = session.scalar(
+                select(func.count(Failure.id)).where(Failure.state.in_(list(SETTLED)))
+            )
+        if settled is not None and settled >= expected:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def check_scenario(
+    services: Services, sandbox: GitHubSandbox, runs: Mapping[int, ScenarioRun]
+) -> list[ScenarioCheck]:
+    with services.sessions() as session:
+        states = {
+            (failure.repository, failure.run_id): failure.state
+            for failure in session.scalars(select(Failure))
+        }
+    return [
+        ScenarioCheck(
+            run=run,
+            run_id=run_id,
+            state=states.get((run.repository, run_id)),
+            reruns=sandbox.count("POST", RERUN_PATH.format(run_id=run_id)),
+        )
+        for run_id, run in runs.items()
+    ]
+
+
+def print_report(
+    console: Console, services: Services, checks: list[ScenarioCheck], elapsed: float
+) -> None:
+    by_run = {(c.run.repository, c.run_id): c for c in checks}
+    with services.sessions() as session:
+        for timeline in failure_timelines(session):
+            failure = timeline.failure
+            check = by_run.get((failure.repository, failure.run_id))
+            title = f"{failure.repository} · {failure.workflow_name} run {failure.run_id}"
+            if check is not None:
+                title += f" · {check.run.key}"
+            table = Table(title=title, title_justify="left", show_edge=False, expand=False)
+            table.add_column("+s", justify="right", style="dim")
+            table.add_column("actor", style="cyan")
+            table.add_column("what")
+            table.add_column("why", style="dim", overflow="fold")
+            start = timeline.entries[0].at if timeline.entries else failure.detected_at
+            for entry in timeline.entries:
+                table.add_row(
+                    f"{(entry.at - start).total_seconds():.2f}", entry.actor, entry.what, entry.note
+                )
+            console.print(table)
+            console.print()
+    summary = Table(title="Demo outcome", title_justify="left")
+    for column in ("failure", "expected", "reached", "reruns", ""):
+        summary.add_column(column)
+    for check in checks:
+        summary.add_row(
+            check.run.key,
+            check.run.expected_state.value,
+            check.state.value if check.state else "(not detected)",
+            f"{check.reruns} (expected {check.run.expected_reruns})",
+            "[green]ok[/]" if check.passed else "[bold red]MISMATCH[/]",
+        )
+    console.print(summary)
+    console.print(f"finished in {elapsed:.1f}s")
+
+
+def run_demo(console: Console, *, timeout_s: float = 50.0) -> int:
+    started = time.monotonic()
+    with (
+        tempfile.TemporaryDirectory(prefix="ci-remediator-demo-") as workdir,
+        GitHubSandbox() as sandbox,
+    ):
+        runs = install_demo_scenario(sandbox)
+        for name in ("REDIS_URL", "CELERY_BROKER_URL"):
+            os.environ.pop(name, None)
+        os.environ.update(demo_environment(Path(workdir), sandbox.url))
+
+        from ci_remediator.config import get_config
+        from ci_remediator.db import migrate
+        from ci_remediator.services import get_services
+
+        get_config.cache_clear()
+        services = get_services()
+        migrate.upgrade(services.config.settings.sqlalchemy_url)
+
+        from workers.app import app
+        from workers.embedded import running_worker
+        from workers.tasks import poll_repositories
+
+        console.print(
+            f"[bold]ci-remediator demo[/]: {len(runs)} failed runs in "
+            f"{len(services.config.repositories)} repositories, GitHub sandbox at {sandbox.url}"
+        )
+        with running_worker(app, concurrency=4):
+            poll_repositories.delay()
+            settled = wait_until_settled(services, expected=len(runs), timeout_s=timeout_s)
+            # Let the last notifications drain so the worker stops on an empty queue.
+            time.sleep(0.5)
+        checks = check_scenario(services, sandbox, runs)
+        print_report(console, services, checks, time.monotonic() - started)
+        from ci_remediator.db.session import dispose_engines
+
+        dispose_engines()
+    if not settled:
+        console.print(f"[bold red]not every failure settled within {timeout_s:.0f}s[/]")
+    return 0 if settled and all(check.passed for check in checks) else 1

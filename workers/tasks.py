@@ -1,0 +1,132 @@
+"""Thin tasks: take ids, call one domain function in one transaction, send what comes next.
+
+Names are explicit and stable (`ci_remediator.<step>`): renaming a module must not orphan
+messages already queued.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from celery import Task
+
+from ci_remediator.actions.executor import (
+    VerifyStatus,
+    execute_remediation,
+    verification_timed_out,
+    verify_remediation,
+)
+from ci_remediator.analysis.service import analyze_failure
+from ci_remediator.approvals import request_approval as request_approval_step
+from ci_remediator.detection import poll_repository as poll_repository_step
+from ci_remediator.domain import StageEvent, Step
+from ci_remediator.gating import gate_failure
+from ci_remediator.notify.notifier import notify_stage
+from ci_remediator.reconcile import find_stuck_failures
+from workers.app import app
+from workers.base import PipelineTask
+
+log = logging.getLogger(__name__)
+
+
+@app.task(bind=True, base=PipelineTask, name="ci_remediator.poll_repositories")
+def poll_repositories(self: PipelineTask) -> int:
+    """Fan out one poll per monitored repository, once per polling window across all beats."""
+    config = self.services.config
+    window_s = config.file.polling_interval_minutes * 60
+    if self.services.coordinator.try_lock("poll_repositories", ttl_s=window_s * 0.9) is None:
+        log.info("another beat already polled in this window")
+        return 0
+    for repository in config.repositories:
+        poll_repository.delay(repository=repository)
+    return len(config.repositories)
+
+
+@app.task(bind=True, base=PipelineTask, name="ci_remediator.poll_repository")
+def poll_repository(self: PipelineTask, repository: str) -> None:
+    lock_name = f"poll_repository:{repository}"
+    window_s = self.services.config.file.polling_interval_minutes * 60
+    if self.services.coordinator.try_lock(lock_name, ttl_s=window_s * 0.9) is None:
+        return
+    self.run_step(
+        poll_repository_step,
+        gateway=self.services.gateway,
+        repository=repository,
+        lookback=timedelta(hours=self.services.config.file.initial_lookback_hours),
+    )
+
+
+@app.task(bind=True, base=PipelineTask, name="ci_remediator.analyze")
+def analyze(self: PipelineTask, failure_id: int) -> None:
+    self.run_step(
+        analyze_failure,
+        failure_id=failure_id,
+        gateway=self.services.gateway,
+        knowledge_base=self.services.knowledge_base,
+    )
+
+
+@app.task(bind=True, base=PipelineTask, name="ci_remediator.gate")
+def gate(self: PipelineTask, failure_id: int) -> None:
+    self.run_step(gate_failure, failure_id=failure_id, config=self.services.config)
+
+
+@app.task(bind=True, base=PipelineTask, name="ci_remediator.request_approval")
+def request_approval(self: PipelineTask, failure_id: int) -> None:
+    self.run_step(request_approval_step, failure_id=failure_id)
+
+
+@app.task(bind=True, base=PipelineTask, name="ci_remediator.execute")
+def execute(self: PipelineTask, failure_id: int) -> None:
+    self.run_step(
+        execute_remediation,
+        failure_id=failure_id,
+        gateway=self.services.gateway,
+        verify_after_s=self.services.config.file.verify_poll_seconds,
+    )
+
+
+@app.task(bind=True, base=PipelineTask, name="ci_remediator.verify", max_retries=None)
+def verify(self: PipelineTask, failure_id: int) -> None:
+    """Check the new attempt; not done yet means a short countdown retry, never a far ETA."""
+    file = self.services.config.file
+    outcome = self.run_step(
+        verify_remediation, failure_id=failure_id, gateway=self.services.gateway
+    )
+    if outcome is None or outcome.status is not VerifyStatus.PENDING:
+        return
+    checks_allowed = int(file.verify_timeout_minutes * 60 / file.verify_poll_seconds)
+    if self.request.retries >= checks_allowed:
+        self.run_step(verification_timed_out, failure_id=failure_id)
+        return
+    raise self.retry(countdown=file.verify_poll_seconds, max_retries=checks_allowed)
+
+
+@app.task(bind=True, base=PipelineTask, name="ci_remediator.notify")
+def notify(self: PipelineTask, failure_id: int, event: str) -> None:
+    self.run_step(
+        notify_stage,
+        failure_id=failure_id,
+        event=StageEvent(event),
+        notifier=self.services.notifier,
+    )
+
+
+@app.task(bind=True, base=PipelineTask, name="ci_remediator.reconcile")
+def reconcile(self: PipelineTask) -> None:
+    self.run_step(
+        find_stuck_failures,
+        stuck_after=timedelta(minutes=self.services.config.file.stuck_after_minutes),
+    )
+
+
+TASK_FOR_STEP: dict[Step, Task[Any, Any]] = {
+    Step.ANALYZE: analyze,
+    Step.GATE: gate,
+    Step.REQUEST_APPROVAL: request_approval,
+    Step.EXECUTE: execute,
+    Step.VERIFY: verify,
+    Step.NOTIFY: notify,
+}
