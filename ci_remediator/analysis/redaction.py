@@ -56,14 +56,14 @@ _URL_CREDENTIALS = re.compile(
 
 # Generic `name=value`, `name: value`, `"name": "value"` pairs whose name says it is a secret.
 # Name parts are bounded so that scanning a long identifier stays linear.
-_SECRET_NAME = (
+_SENSITIVE_NAME = (
     r"(?:[A-Za-z0-9]{1,40}[_.-]){0,4}"
     r"(?:password|passwd|passphrase|token|secret|api[_-]?key|apikey|access[_-]?key"
     r"|private[_-]?key|client[_-]?secret|credentials?)"
     r"(?:[_.-][A-Za-z0-9]{1,40}){0,2}"
 )
 _SECRET_PAIR = re.compile(
-    rf"(?i)(?<![A-Za-z0-9])({_SECRET_NAME}[\"']?[ \t]{{0,5}}[=:][ \t]{{0,5}})"
+    rf"(?i)(?<![A-Za-z0-9])({_SENSITIVE_NAME}[\"']?[ \t]{{0,5}}[=:][ \t]{{0,5}})"
     r"(?![\"']?\[REDACTED)"
     r"(\"[^\"\r\n]{3,500}\"|'[^'\r\n]{3,500}'|[^\s\"',;&)\]}]{3,500})"
 )

@@ -67,7 +67,9 @@ _PAIR_VALUES = _chars(_ALNUM + "!#$%*+-./@^_~", 8, 40)
     value=_PAIR_VALUES,
     suffix=_SUFFIX,
 )
-def test_secret_pair_value_never_survives(prefix, name, separator, quote, value, suffix) -> None:
+def test_secret_pair_value_never_survives(
+    *, prefix: str, name: str, separator: str, quote: str, value: str, suffix: str
+) -> None:
     redacted = redact(f"{prefix}{name}{separator}{quote}{value}{quote}{suffix}")
     assert f"{separator}{quote}{value}" not in redacted
 

@@ -79,7 +79,8 @@ CORPUS: list[tuple[str, str, str]] = [
     ),
     (
         "private-key-openssh",
-        f"-----BEGIN OPENSSH PRIVATE KEY-----\n{_PRIVATE_KEY_BODY}\n-----END OPENSSH PRIVATE KEY-----",
+        "-----BEGIN OPENSSH PRIVATE KEY-----\n"
+        f"{_PRIVATE_KEY_BODY}\n-----END OPENSSH PRIVATE KEY-----",
         _PRIVATE_KEY_BODY,
     ),
 ]
@@ -131,7 +132,8 @@ NOT_SECRETS = [
     "npm install https://registry.npmjs.org/@babel/core/-/core-7.26.0.tgz",
     "git@github.com:acme/app.git",
     "task-runner-cleanup-step-for-the-integration-suite finished",
-    "docker pull ghcr.io/acme/app@sha256:46108b26cf0b606749e3aee1801677c87caa66b603f7bc929527f9dad2da370e",
+    "docker pull ghcr.io/acme/app@sha256:"
+    "46108b26cf0b606749e3aee1801677c87caa66b603f7bc929527f9dad2da370e",
     "##[error]Process completed with exit code 1.",
     "--password-stdin was passed to docker login",
 ]

@@ -63,7 +63,10 @@ def test_demo_log_is_classified(name, categories, action, risk_ok) -> None:
 
 
 def test_unknown_failure_falls_back() -> None:
-    log = "##[group]Run ./mystery.sh\n##[endgroup]\nsomething odd\n##[error]Process completed with exit code 3.\n"
+    log = (
+        "##[group]Run ./mystery.sh\n##[endgroup]\nsomething odd\n"
+        "##[error]Process completed with exit code 3.\n"
+    )
     result = _analyze(log)
     assert result.category is Category.UNKNOWN
     assert result.risk_score == 5
@@ -103,7 +106,8 @@ def test_dependency_conflict_is_not_rerun() -> None:
     [
         ("##[error]The runner has received a shutdown signal.", Category.INFRASTRUCTURE),
         (
-            "##[error]The job running on runner X has exceeded the maximum execution time of 360 minutes.",
+            "##[error]The job running on runner X has exceeded the maximum execution time of 360"
+            " minutes.",
             Category.TIMEOUT,
         ),
         ("Error: Resource not accessible by integration", Category.PERMISSIONS),
@@ -121,19 +125,22 @@ def test_dependency_conflict_is_not_rerun() -> None:
         ("--- FAIL: TestParse (0.00s)", Category.TEST_FAILURE),
         ("Invalid workflow file: .github/workflows/ci.yml#L12", Category.CONFIGURATION),
         (
-            "fatal: unable to access 'https://github.com/acme/app/': Could not resolve host: github.com",
+            "fatal: unable to access 'https://github.com/acme/app/':"
+            " Could not resolve host: github.com",
             Category.INFRASTRUCTURE,
         ),
     ],
 )
 def test_single_signal_lines(line: str, category: Category) -> None:
-    log = f"##[group]Run ./ci.sh\n##[endgroup]\n{line}\n##[error]Process completed with exit code 1.\n"
+    log = (
+        f"##[group]Run ./ci.sh\n##[endgroup]\n{line}\n##[error]Process completed with exit code 1."
+    )
     assert _analyze(log).category is category
 
 
 def test_output_text_is_redacted() -> None:
     token = "ghp_" + "k" * 36
-    log = f"##[group]Run git push\n##[endgroup]\nfatal: Could not resolve host: github.com ({token})\n"
+    log = f"##[group]Run git push\n##[endgroup]\nfatal: Could not resolve host: github.com {token}"
     result = _analyze(log, job_name=f"push {token}")
     for text in (result.root_cause, result.summary, result.excerpt, *result.affected_components):
         assert token not in text
