@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import setup_logging, worker_process_init
 
+from ci_remediator.config import get_config
 from ci_remediator.db.session import forget_engines
+from ci_remediator.log_context import configure_logging
 
 
 class UnsafeCeleryConfigError(RuntimeError):
@@ -50,3 +52,10 @@ def _refuse_unsafe_config(sender: Celery, **_: Any) -> None:
 @worker_process_init.connect
 def _fresh_engine_after_fork(**_: Any) -> None:
     forget_engines()
+
+
+@setup_logging.connect
+def _logging_with_task_context(**_: Any) -> None:
+    # Our handler carries the task id and failure id bound by the base task on every line.
+    settings = get_config().settings
+    configure_logging(settings.log_level, settings.log_format)

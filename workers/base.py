@@ -48,7 +48,7 @@ def retry_countdown(error: BaseException, retries: int) -> float:
     return random.uniform(0, min(600.0, 5.0 * 2**retries))  # noqa: S311
 
 
-class PipelineTask(Task):  # type: ignore[misc]
+class PipelineTask(Task):
     abstract = True
     max_retries: int | None = 3
     # For tasks whose retries also count polls (verify): how many transient errors to absorb.

@@ -115,9 +115,9 @@ def _refused(
 
 
 def _escalate_after_failed_remediation(
-    session: Session, *, failure_id: int, remediation: Remediation
+    session: Session, *, failure_id: int, remediation: Remediation | None
 ) -> list[FollowUp]:
-    spec = action_spec(remediation.action)
+    reversible = remediation is not None and action_spec(remediation.action).reversible
     # Nothing in the first catalog is reversible: a rerun has nothing to undo, so the only way
     # on is a human. Reversible actions will go to ROLLED_BACK through a rollback step.
     require_transition(
@@ -126,7 +126,7 @@ def _escalate_after_failed_remediation(
         expected=FailureState.REMEDIATION_FAILED,
         to=FailureState.ESCALATED,
         actor=ACTOR,
-        detail={"rollback": "nothing to undo" if not spec.reversible else "not attempted"},
+        detail={"rollback": "not attempted" if reversible else "nothing to undo"},
     )
     return [FollowUp(Step.NOTIFY, failure_id, event=StageEvent.ESCALATED)]
 
@@ -210,8 +210,6 @@ def verification_timed_out(session: Session, *, failure_id: int) -> list[FollowU
         actor=ACTOR,
         detail={"reason": "verification timed out"},
     )
-    if remediation is None:
-        return []
     return _escalate_after_failed_remediation(
         session, failure_id=failure_id, remediation=remediation
     )

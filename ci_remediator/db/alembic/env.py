@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from typing import Literal
+
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import engine_from_config, pool
 
 from ci_remediator.db import models  # noqa: F401  (registers the tables on the metadata)
@@ -10,7 +13,7 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+def render_item(type_: str, obj: object, autogen_context: AutogenContext) -> str | Literal[False]:
     # Migrations stay free of application imports: UtcDateTime is a timestamptz on the wire.
     if type_ == "type" and isinstance(obj, UtcDateTime):
         return "sa.DateTime(timezone=True)"

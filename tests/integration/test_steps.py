@@ -1,0 +1,178 @@
+"""Domain steps against the real Postgres and the GitHub sandbox, without a worker:
+exactly-once execution, verification outcomes, and errors that reach a human."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ci_remediator.actions.executor import (
+    VerifyStatus,
+    execute_remediation,
+    verification_timed_out,
+    verify_remediation,
+)
+from ci_remediator.analysis.service import analyze_failure
+from ci_remediator.db.models import DetectionSource, Failure, Remediation, RemediationStatus
+from ci_remediator.detection import poll_repository, record_failure
+from ci_remediator.domain import FailureState, Step
+from ci_remediator.gating import gate_failure
+from ci_remediator.sandbox.github import GitHubSandbox
+from ci_remediator.sandbox.scenarios import WEB, demo_log
+from ci_remediator.services import Services
+
+RERUNS = r".*/rerun-failed-jobs"
+
+
+def executing_failure(
+    session: Session, services: Services, sandbox: GitHubSandbox, *, rerun: str = "success"
+) -> int:
+    """A network-blip failure taken through analyze and gate: `executing`, row committed."""
+    sandbox.add_repository(WEB)
+    run_id = sandbox.add_failed_run(
+        WEB,
+        workflow_name="CI",
+        job_name="test",
+        log_text=demo_log("network_blip.log"),
+        rerun_conclusions=(rerun,),
+        polls_until_complete=1,
+    )
+    run = services.gateway.get_run(WEB, run_id)
+    failure_id = record_failure(session, run=run, source=DetectionSource.POLL)
+    assert failure_id is not None
+    analyze_failure(
+        session,
+        failure_id=failure_id,
+        gateway=services.gateway,
+        knowledge_base=services.knowledge_base,
+    )
+    follow_ups = gate_failure(session, failure_id=failure_id, config=services.config)
+    assert [f.step for f in follow_ups] == [Step.EXECUTE, Step.NOTIFY]
+    return failure_id
+
+
+def test_execute_twice_sends_one_rerun(
+    db_session: Session, services: Services, sandbox: GitHubSandbox
+) -> None:
+    failure_id = executing_failure(db_session, services, sandbox)
+    first = execute_remediation(
+        db_session, failure_id=failure_id, gateway=services.gateway, verify_after_s=0
+    )
+    second = execute_remediation(
+        db_session, failure_id=failure_id, gateway=services.gateway, verify_after_s=0
+    )
+    assert [f.step for f in first] == [Step.VERIFY]
+    assert second == []
+    assert sandbox.count("POST", RERUNS) == 1
+
+
+def test_redelivered_execute_does_not_resend_when_the_attempt_already_exists(
+    db_session: Session, services: Services, sandbox: GitHubSandbox
+) -> None:
+    """A worker died after GitHub accepted the rerun but before recording it."""
+    failure_id = executing_failure(db_session, services, sandbox)
+    failure = db_session.get(Failure, failure_id)
+    services.gateway.rerun_failed_jobs(WEB, failure.run_id)  # the call whose record was lost
+    execute_remediation(
+        db_session, failure_id=failure_id, gateway=services.gateway, verify_after_s=0
+    )
+    assert sandbox.count("POST", RERUNS) == 1
+    remediation = db_session.scalar(select(Remediation).where(Remediation.failure_id == failure_id))
+    assert remediation.status is RemediationStatus.REQUESTED
+    assert "not sent again" in remediation.outcome_detail
+
+
+def test_verify_waits_then_resolves(
+    db_session: Session, services: Services, sandbox: GitHubSandbox
+) -> None:
+    failure_id = executing_failure(db_session, services, sandbox)
+    execute_remediation(
+        db_session, failure_id=failure_id, gateway=services.gateway, verify_after_s=0
+    )
+    first = verify_remediation(db_session, failure_id=failure_id, gateway=services.gateway)
+    second = verify_remediation(db_session, failure_id=failure_id, gateway=services.gateway)
+    assert (first.status, second.status) == (VerifyStatus.PENDING, VerifyStatus.DONE)
+    assert db_session.get(Failure, failure_id).state is FailureState.RESOLVED
+
+
+def test_failed_rerun_escalates_and_is_not_detected_as_new(
+    db_session: Session, services: Services, sandbox: GitHubSandbox
+) -> None:
+    failure_id = executing_failure(db_session, services, sandbox, rerun="failure")
+    execute_remediation(
+        db_session, failure_id=failure_id, gateway=services.gateway, verify_after_s=0
+    )
+    while (
+        verify_remediation(db_session, failure_id=failure_id, gateway=services.gateway).status
+        is VerifyStatus.PENDING
+    ):
+        pass
+    assert db_session.get(Failure, failure_id).state is FailureState.ESCALATED
+    # The failed attempt 2 is ours: polling must not turn it into a second failure.
+    from datetime import timedelta
+
+    assert (
+        poll_repository(
+            db_session, gateway=services.gateway, repository=WEB, lookback=timedelta(days=1)
+        )
+        == []
+    )
+    assert len(db_session.scalars(select(Failure)).all()) == 1
+
+
+def test_verification_timeout_escalates(
+    db_session: Session, services: Services, sandbox: GitHubSandbox
+) -> None:
+    failure_id = executing_failure(db_session, services, sandbox)
+    execute_remediation(
+        db_session, failure_id=failure_id, gateway=services.gateway, verify_after_s=0
+    )
+    verification_timed_out(db_session, failure_id=failure_id)
+    assert db_session.get(Failure, failure_id).state is FailureState.ESCALATED
+    remediation = db_session.scalar(select(Remediation).where(Remediation.failure_id == failure_id))
+    assert remediation.status is RemediationStatus.FAILED
+
+
+def test_refused_rerun_reaches_a_human(
+    db_session: Session, services: Services, sandbox: GitHubSandbox
+) -> None:
+    failure_id = executing_failure(db_session, services, sandbox)
+    failure = db_session.get(Failure, failure_id)
+    sandbox.inject_error(
+        403,
+        path_pattern=rf".*/runs/{failure.run_id}/rerun-failed-jobs",
+        method="POST",
+        message="Unable to re-run this workflow run",
+    )
+    follow_ups = execute_remediation(
+        db_session, failure_id=failure_id, gateway=services.gateway, verify_after_s=0
+    )
+    assert db_session.get(Failure, failure_id).state is FailureState.ESCALATED
+    assert [f.step for f in follow_ups] == [Step.NOTIFY]
+    remediation = db_session.scalar(select(Remediation).where(Remediation.failure_id == failure_id))
+    assert remediation.status is RemediationStatus.REFUSED
+
+
+def test_permanent_error_marks_the_failure_errored(
+    services: Services, sandbox: GitHubSandbox, committed_db: object
+) -> None:
+    """A task whose GitHub call fails for good parks the failure in `errored`."""
+    from workers.tasks import analyze
+
+    sandbox.add_repository(WEB)
+    run_id = sandbox.add_failed_run(WEB, workflow_name="CI", job_name="t", log_text="x")
+    with services.sessions() as session, session.begin():
+        failure_id = record_failure(
+            session, run=services.gateway.get_run(WEB, run_id), source=DetectionSource.POLL
+        )
+        # Point the row at a run GitHub does not know: every read of it is a 404.
+        session.get(Failure, failure_id).run_id = 999_999
+    from ci_remediator.github.gateway import PermanentGitHubError
+
+    with pytest.raises(PermanentGitHubError):
+        analyze(failure_id=failure_id)
+    with services.sessions() as session:
+        failure = session.get(Failure, failure_id)
+        assert failure.state is FailureState.ERRORED
+        assert "PermanentGitHubError" in failure.last_error
