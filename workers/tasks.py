@@ -12,6 +12,7 @@ from typing import Any
 
 from celery import Task
 
+from celeryconfig import TIME_LIMITS
 from ci_remediator.actions.executor import (
     VerifyStatus,
     execute_remediation,
@@ -46,16 +47,21 @@ def poll_repositories(self: PipelineTask) -> int:
 
 @app.task(bind=True, base=PipelineTask, name="ci_remediator.poll_repository")
 def poll_repository(self: PipelineTask, repository: str) -> None:
+    # Held only while polling (so a retry can take it again), never longer than the hard limit.
     lock_name = f"poll_repository:{repository}"
-    window_s = self.services.config.file.polling_interval_minutes * 60
-    if self.services.coordinator.try_lock(lock_name, ttl_s=window_s * 0.9) is None:
+    token = self.services.coordinator.try_lock(lock_name, ttl_s=TIME_LIMITS[self.name][1])
+    if token is None:
+        log.info("%s is being polled by another worker", repository)
         return
-    self.run_step(
-        poll_repository_step,
-        gateway=self.services.gateway,
-        repository=repository,
-        lookback=timedelta(hours=self.services.config.file.initial_lookback_hours),
-    )
+    try:
+        self.run_step(
+            poll_repository_step,
+            gateway=self.services.gateway,
+            repository=repository,
+            lookback=timedelta(hours=self.services.config.file.initial_lookback_hours),
+        )
+    finally:
+        self.services.coordinator.release(lock_name, token)
 
 
 @app.task(bind=True, base=PipelineTask, name="ci_remediator.analyze")

@@ -158,38 +158,26 @@ def verify_remediation(
         failure_id=failure_id,
         labels={"action": remediation.action.value},
     )
-    if attempt.succeeded:
-        remediation.status = RemediationStatus.SUCCEEDED
-        REMEDIATION_OUTCOMES.labels(action=remediation.action.value, outcome="succeeded").inc()
-        require_transition(
-            session,
-            failure_id=failure_id,
-            expected=FailureState.VERIFYING,
-            to=FailureState.RESOLVED,
-            actor=ACTOR,
-            detail={"conclusion": attempt.conclusion, "attempt": attempt.run_attempt},
-        )
-        return VerifyOutcome(
-            VerifyStatus.DONE, (FollowUp(Step.NOTIFY, failure_id, event=StageEvent.RESOLVED),)
-        )
-    remediation.status = RemediationStatus.FAILED
-    REMEDIATION_OUTCOMES.labels(action=remediation.action.value, outcome="failed").inc()
+    succeeded = attempt.succeeded
+    remediation.status = RemediationStatus.SUCCEEDED if succeeded else RemediationStatus.FAILED
+    REMEDIATION_OUTCOMES.labels(
+        action=remediation.action.value, outcome=remediation.status.value
+    ).inc()
     require_transition(
         session,
         failure_id=failure_id,
         expected=FailureState.VERIFYING,
-        to=FailureState.REMEDIATION_FAILED,
+        to=FailureState.RESOLVED if succeeded else FailureState.REMEDIATION_FAILED,
         actor=ACTOR,
         detail={"conclusion": attempt.conclusion, "attempt": attempt.run_attempt},
     )
-    return VerifyOutcome(
-        VerifyStatus.DONE,
-        tuple(
-            _escalate_after_failed_remediation(
-                session, failure_id=failure_id, remediation=remediation
-            )
-        ),
-    )
+    if succeeded:
+        follow_ups = [FollowUp(Step.NOTIFY, failure_id, event=StageEvent.RESOLVED)]
+    else:
+        follow_ups = _escalate_after_failed_remediation(
+            session, failure_id=failure_id, remediation=remediation
+        )
+    return VerifyOutcome(VerifyStatus.DONE, tuple(follow_ups))
 
 
 def verification_timed_out(session: Session, *, failure_id: int) -> list[FollowUp]:
