@@ -90,8 +90,7 @@ def gate_failure(session: Session, *, failure_id: int, config: AppConfig) -> lis
     decision = evaluate_gate(
         GateInput(
             model_risk=analysis.risk_score,
-            # Until the LLM analyzer lands the rules are the only analyzer, so both agree.
-            rules_risk=analysis.risk_score,
+            rules_risk=analysis.rules_risk_score,
             policy=config.policy_for(failure.repository),
             action=action,
             run=RunContext(

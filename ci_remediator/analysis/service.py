@@ -1,18 +1,29 @@
-"""The analyze step: read the failed jobs' logs, diagnose, store the (redacted) analysis."""
+"""The analyze step: read the failed jobs' logs, diagnose, store the (redacted) analysis.
+
+Cheap by design: a failure whose fingerprint was analyzed within `cache_days` reuses that
+analysis at zero tokens, and the model is asked only when the rules are not sure enough.
+"""
 
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ci_remediator.analysis.fingerprint import failure_fingerprint
+from ci_remediator.analysis.pipeline import AnalyzerMode, LogAnalysis, ModelAnalyzer, analyze_log
 from ci_remediator.analysis.rules import KnowledgeBase, analyze_with_rules
+from ci_remediator.config import LlmConfig
+from ci_remediator.db.base import utcnow
 from ci_remediator.db.models import Analysis, Failure
 from ci_remediator.domain import (
     ActionKind,
     AnalysisResult,
+    Category,
     FailureState,
     FollowUp,
     StageEvent,
@@ -27,16 +38,69 @@ if TYPE_CHECKING:
 ACTOR = "analyzer"
 
 
+@dataclass(frozen=True, slots=True)
+class RunDiagnosis:
+    result: AnalysisResult
+    rules_risk: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+
+
 def combine_job_results(results: list[AnalysisResult]) -> AnalysisResult:
     """One verdict for the run: the riskiest job speaks for it, and one job that must not be
     re-run means the run must not be re-run."""
     worst = max(
-        results, key=lambda result: (result.risk_score, result.proposed_action is ActionKind.NONE)
+        results,
+        key=lambda result: (result.risk_score, result.proposed_action is ActionKind.NONE),
     )
     if any(result.proposed_action is ActionKind.NONE for result in results):
         worst = replace(worst, proposed_action=ActionKind.NONE)
     components = tuple(dict.fromkeys(c for r in results for c in r.affected_components))
     return replace(worst, affected_components=components)
+
+
+def combine_job_analyses(analyses: list[LogAnalysis]) -> RunDiagnosis:
+    return RunDiagnosis(
+        result=combine_job_results([analysis.result for analysis in analyses]),
+        rules_risk=max(analysis.rules_result.risk_score for analysis in analyses),
+        prompt_tokens=sum(analysis.prompt_tokens for analysis in analyses),
+        completion_tokens=sum(analysis.completion_tokens for analysis in analyses),
+        cost_usd=sum(analysis.cost_usd for analysis in analyses),
+    )
+
+
+def recent_analysis(session: Session, *, fingerprint: str, days: int) -> Analysis | None:
+    if days <= 0:
+        return None
+    return session.scalar(
+        select(Analysis)
+        .where(
+            Analysis.fingerprint == fingerprint,
+            Analysis.created_at >= utcnow() - timedelta(days=days),
+            Analysis.reused_from_id.is_(None),
+        )
+        .order_by(Analysis.created_at.desc())
+        .limit(1)
+    )
+
+
+def _reuse(cached: Analysis, excerpt: str) -> RunDiagnosis:
+    result = AnalysisResult(
+        category=cached.category,
+        risk_score=cached.risk_score,
+        confidence=cached.confidence,
+        flaky=cached.flaky,
+        summary=cached.summary,
+        root_cause=cached.root_cause,
+        proposed_action=cached.proposed_action,
+        analyzer="cache",
+        rule_id=cached.rule_id,
+        affected_components=tuple(cached.affected_components),
+        effort=cached.effort,
+        excerpt=excerpt,
+    )
+    return RunDiagnosis(result, cached.rules_risk_score, 0, 0, 0.0)
 
 
 def analyze_failure(
@@ -45,52 +109,103 @@ def analyze_failure(
     failure_id: int,
     gateway: GitHubGateway,
     knowledge_base: KnowledgeBase,
+    model: ModelAnalyzer | None = None,
+    llm_config: LlmConfig | None = None,
     budget_chars: int = 12_000,
     max_log_bytes: int = 5_000_000,
 ) -> list[FollowUp]:
     failure = session.get(Failure, failure_id)
     if failure is None or failure.state not in (FailureState.DETECTED, FailureState.ANALYZING):
         return []
+    llm_config = llm_config or LlmConfig()
     started = time.monotonic()
     # GitHub is read before any row is touched: reads are harmless to repeat, and no lock is
     # held while waiting on the network.
     jobs = gateway.list_failed_jobs(failure.repository, failure.run_id, failure.run_attempt)
-    results = []
-    for job in jobs:
-        log_text = gateway.download_job_log(failure.repository, job.job_id, max_bytes=max_log_bytes)
-        results.append(
-            analyze_with_rules(
-                log_text or "",
-                kb=knowledge_base,
-                job_name=job.name,
-                workflow_name=failure.workflow_name,
-                failed_step_names=job.failed_steps,
-                budget_chars=budget_chars,
-            )
+    logs = [
+        (job, gateway.download_job_log(failure.repository, job.job_id, max_bytes=max_log_bytes))
+        for job in jobs
+    ]
+    rules_only = [
+        analyze_with_rules(
+            log_text or "",
+            kb=knowledge_base,
+            job_name=job.name,
+            workflow_name=failure.workflow_name,
+            failed_step_names=job.failed_steps,
+            budget_chars=budget_chars,
         )
-    if not results:
-        results.append(
-            analyze_with_rules(
-                "",
-                kb=knowledge_base,
-                workflow_name=failure.workflow_name,
-                budget_chars=budget_chars,
-            )
+        for job, log_text in logs
+    ]
+    fingerprint = failure_fingerprint(
+        [result.excerpt for result in rules_only],
+        job_names=[job.name for job in jobs],
+        workflow_name=failure.workflow_name,
+    )
+    cached = recent_analysis(session, fingerprint=fingerprint, days=llm_config.cache_days)
+    combined_excerpt = "\n".join(result.excerpt for result in rules_only)[:budget_chars]
+    if cached is not None:
+        diagnosis = _reuse(cached, combined_excerpt)
+    elif logs:
+        diagnosis = combine_job_analyses(
+            [
+                analyze_log(
+                    log_text or "",
+                    knowledge_base=knowledge_base,
+                    model=model if llm_config.enabled else None,
+                    mode=AnalyzerMode.AUTO,
+                    skip_model_at_confidence=llm_config.skip_when_rule_confidence,
+                    job_name=job.name,
+                    workflow_name=failure.workflow_name,
+                    failed_step_names=job.failed_steps,
+                    budget_chars=budget_chars,
+                    rules_result=rules_result,
+                )
+                for (job, log_text), rules_result in zip(logs, rules_only, strict=True)
+            ]
         )
-    result = combine_job_results(results)
+    else:
+        # GitHub listed no failed job (a startup failure, or logs already gone): say so.
+        nothing = analyze_with_rules("", kb=knowledge_base, workflow_name=failure.workflow_name)
+        diagnosis = RunDiagnosis(nothing, nothing.risk_score, 0, 0, 0.0)
     latency_ms = int((time.monotonic() - started) * 1000)
+    _store(
+        session,
+        failure=failure,
+        diagnosis=diagnosis,
+        fingerprint=fingerprint,
+        reused_from=cached.id if cached is not None else None,
+        job_names=[job.name for job in jobs],
+        latency_ms=latency_ms,
+    )
+    return [
+        FollowUp(Step.GATE, failure_id),
+        FollowUp(Step.NOTIFY, failure_id, event=StageEvent.ANALYZED),
+    ]
 
+
+def _store(
+    session: Session,
+    *,
+    failure: Failure,
+    diagnosis: RunDiagnosis,
+    fingerprint: str,
+    reused_from: int | None,
+    job_names: list[str],
+    latency_ms: int,
+) -> None:
+    result = diagnosis.result
     if failure.state is FailureState.DETECTED:
         require_transition(
             session,
-            failure_id=failure_id,
+            failure_id=failure.id,
             expected=FailureState.DETECTED,
             to=FailureState.ANALYZING,
             actor=ACTOR,
         )
     require_transition(
         session,
-        failure_id=failure_id,
+        failure_id=failure.id,
         expected=FailureState.ANALYZING,
         to=FailureState.ANALYZED,
         actor=ACTOR,
@@ -98,14 +213,16 @@ def analyze_failure(
             "category": result.category.value,
             "risk_score": result.risk_score,
             "proposed_action": result.proposed_action.value,
+            "analyzer": result.analyzer,
             "rule_id": result.rule_id,
         },
     )
     session.add(
         Analysis(
-            failure_id=failure_id,
+            failure_id=failure.id,
             category=result.category,
             risk_score=result.risk_score,
+            rules_risk_score=diagnosis.rules_risk,
             confidence=result.confidence,
             flaky=result.flaky,
             summary=result.summary,
@@ -116,8 +233,13 @@ def analyze_failure(
             affected_components=list(result.affected_components),
             effort=result.effort,
             excerpt=result.excerpt,
-            failed_jobs=[job.name for job in jobs],
-            tokens_used=result.tokens_used,
+            failed_jobs=job_names,
+            tokens_used=diagnosis.prompt_tokens + diagnosis.completion_tokens,
+            prompt_tokens=diagnosis.prompt_tokens,
+            completion_tokens=diagnosis.completion_tokens,
+            cost_usd=diagnosis.cost_usd,
+            fingerprint=fingerprint,
+            reused_from_id=reused_from,
             latency_ms=latency_ms,
         )
     )
@@ -125,10 +247,8 @@ def analyze_failure(
         session,
         name="analysis_latency_seconds",
         value=latency_ms / 1000,
-        failure_id=failure_id,
+        failure_id=failure.id,
         labels={"analyzer": result.analyzer, "category": result.category.value},
     )
-    return [
-        FollowUp(Step.GATE, failure_id),
-        FollowUp(Step.NOTIFY, failure_id, event=StageEvent.ANALYZED),
-    ]
+    if result.category is Category.UNKNOWN:
+        record_metric(session, name="analysis_unknown", value=1, failure_id=failure.id)

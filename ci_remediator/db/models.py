@@ -113,6 +113,7 @@ class Failure(Base):
 
 class Analysis(Base):
     __tablename__ = "analyses"
+    __table_args__ = (Index("ix_analyses_fingerprint_created_at", "fingerprint", "created_at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     failure_id: Mapped[int] = mapped_column(
@@ -120,6 +121,8 @@ class Analysis(Base):
     )
     category: Mapped[Category] = mapped_column(_enum(Category, "category"))
     risk_score: Mapped[int]
+    # What the rules alone said: the gate never lets a model lower the risk below it.
+    rules_risk_score: Mapped[int] = mapped_column(server_default="0")
     confidence: Mapped[float]
     flaky: Mapped[bool]
     summary: Mapped[str] = mapped_column(Text)
@@ -132,6 +135,11 @@ class Analysis(Base):
     excerpt: Mapped[str] = mapped_column(Text)
     failed_jobs: Mapped[list[str]] = mapped_column(JsonDocument, default=list)
     tokens_used: Mapped[int] = mapped_column(default=0)
+    prompt_tokens: Mapped[int] = mapped_column(default=0, server_default="0")
+    completion_tokens: Mapped[int] = mapped_column(default=0, server_default="0")
+    cost_usd: Mapped[float] = mapped_column(default=0.0, server_default="0")
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    reused_from_id: Mapped[int | None] = mapped_column(BigInteger)
     latency_ms: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
