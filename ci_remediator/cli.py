@@ -11,10 +11,15 @@ import os
 import subprocess
 import sys
 import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
+from ci_remediator.analysis.pipeline import AnalyzerMode
 from ci_remediator.config import ConfigError, get_config, masked_view
 
 app = typer.Typer(
@@ -31,6 +36,11 @@ console = Console()
 errors = Console(stderr=True)
 
 EXIT_CONFIG = 2
+
+
+class OutputFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
 
 
 def _config_or_exit():
@@ -67,8 +77,76 @@ def db_check() -> None:
     console.print("models and migrations agree")
 
 
+@app.command("analyze-log")
+def analyze_log_command(
+    log_file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    job_name: Annotated[str, typer.Option(help="Job name, as GitHub shows it.")] = "",
+    analyzer: Annotated[AnalyzerMode, typer.Option(help="rules, llm, or auto.")] = (
+        AnalyzerMode.AUTO
+    ),
+    budget: Annotated[int, typer.Option(min=500, help="Excerpt budget in characters.")] = 12_000,
+    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TEXT,
+) -> None:
+    """Diagnose one job log: category, risk, proposed action and the excerpt that explains it."""
+    from ci_remediator.analysis.pipeline import ModelUnavailableError, analyze_log
+    from ci_remediator.analysis.rules import KnowledgeBaseError, load_knowledge_base
+    from ci_remediator.services import Services
+
+    config = _config_or_exit()
+    services = Services(config)
+    try:
+        knowledge_base = load_knowledge_base(config.file.knowledge_base_file)
+        analysis = analyze_log(
+            log_file.read_text(encoding="utf-8", errors="replace"),
+            knowledge_base=knowledge_base,
+            model=services.model if analyzer is not AnalyzerMode.RULES else None,
+            mode=analyzer,
+            skip_model_at_confidence=config.file.llm.skip_when_rule_confidence,
+            job_name=job_name,
+            budget_chars=budget,
+        )
+    except (ModelUnavailableError, KnowledgeBaseError) as error:
+        errors.print(f"[bold red]error:[/] {error}", highlight=False)
+        raise typer.Exit(EXIT_CONFIG) from error
+    result = analysis.result
+    document = {
+        "category": result.category.value,
+        "flaky": result.flaky,
+        "risk_score": result.risk_score,
+        "rules_risk_score": analysis.rules_result.risk_score,
+        "confidence": result.confidence,
+        "proposed_action": result.proposed_action.value,
+        "summary": result.summary,
+        "root_cause": result.root_cause,
+        "affected_components": list(result.affected_components),
+        "effort": result.effort.value,
+        "analyzer": result.analyzer,
+        "rule_id": result.rule_id,
+        "prompt_tokens": analysis.prompt_tokens,
+        "completion_tokens": analysis.completion_tokens,
+        "cost_usd": analysis.cost_usd,
+        "excerpt": result.excerpt,
+    }
+    if output_format is OutputFormat.JSON:
+        typer.echo(json.dumps(document, indent=2))
+        return
+    console.print(
+        f"[bold]{result.category.value}[/] · risk {result.risk_score}/10 · confidence "
+        f"{result.confidence:.2f} · flaky {result.flaky} · proposes "
+        f"[bold]{result.proposed_action.value}[/] · by {result.analyzer}",
+        highlight=False,
+    )
+    console.print(escape(result.summary), highlight=False)
+    console.print(escape(result.root_cause), style="dim", highlight=False)
+    console.rule("excerpt")
+    # The excerpt is log text: printed as data, never as markup.
+    console.print(result.excerpt, highlight=False, markup=False)
+
+
 @app.command()
-def demo(timeout: float = typer.Option(50.0, help="Seconds to wait for the pipeline.")) -> None:
+def demo(
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the pipeline.")] = 50.0,
+) -> None:
     """Run the pipeline end to end on the embedded default against the GitHub sandbox."""
     from workers.demo import run_demo
 
@@ -77,7 +155,9 @@ def demo(timeout: float = typer.Option(50.0, help="Seconds to wait for the pipel
 
 @app.command()
 def run(
-    restart_delay: float = typer.Option(5.0, help="Seconds before restarting a dead worker."),
+    restart_delay: Annotated[
+        float, typer.Option(help="Seconds before restarting a dead worker.")
+    ] = 5.0,
 ) -> None:
     """Run the service on this machine: one worker with beat, restarted if it dies."""
     from ci_remediator.db import migrate

@@ -12,6 +12,7 @@ from functools import cached_property
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from ci_remediator.analysis.pipeline import ModelAnalyzer
 from ci_remediator.analysis.rules import KnowledgeBase, load_knowledge_base
 from ci_remediator.config import AppConfig, get_config
 from ci_remediator.coordination import Coordinator, DatabaseCoordinator, RedisCoordinator
@@ -19,6 +20,8 @@ from ci_remediator.db.session import session_factory
 from ci_remediator.github.gateway import GitHubGateway
 from ci_remediator.notify.console import ConsoleNotifier
 from ci_remediator.notify.notifier import Notifier
+
+LLM_TIMEOUT_S = 60.0
 
 
 class MissingCredentialsError(RuntimeError):
@@ -47,6 +50,27 @@ class Services:
             )
             self._local.gateway = gateway
         return gateway
+
+    @property
+    def model(self) -> ModelAnalyzer | None:
+        """The LLM analyzer, per thread; None when no key is set or `llm.enabled` is false."""
+        settings, llm = self.config.settings, self.config.file.llm
+        if settings.openai_api_key is None or not llm.enabled:
+            return None
+        analyzer: ModelAnalyzer | None = getattr(self._local, "model", None)
+        if analyzer is None:
+            from ci_remediator.analysis.llm import LlmAnalyzer
+
+            analyzer = LlmAnalyzer(
+                api_key=settings.openai_api_key.get_secret_value(),
+                model=settings.openai_model,
+                base_url=settings.openai_base_url,
+                # Below the analyze task's soft time limit, with room for the client's retries.
+                timeout_s=LLM_TIMEOUT_S,
+                max_prompt_chars=llm.max_prompt_chars,
+            )
+            self._local.model = analyzer
+        return analyzer
 
     @cached_property
     def knowledge_base(self) -> KnowledgeBase:

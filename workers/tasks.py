@@ -71,6 +71,8 @@ def analyze(self: PipelineTask, failure_id: int) -> None:
         failure_id=failure_id,
         gateway=self.services.gateway,
         knowledge_base=self.services.knowledge_base,
+        model=self.services.model,
+        llm_config=self.services.config.file.llm,
     )
 
 

@@ -1,0 +1,84 @@
+"""The analyze step on the real Postgres: redaction before storage, the fingerprint cache."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ci_remediator.analysis.service import analyze_failure
+from ci_remediator.db.models import Analysis, DetectionSource, Failure
+from ci_remediator.detection import record_failure
+from ci_remediator.domain import FailureState
+from ci_remediator.sandbox.github import GitHubSandbox
+from ci_remediator.sandbox.scenarios import WEB, demo_log
+from ci_remediator.services import Services
+
+SECRETS = (
+    "ghp_" + "Z" * 36,
+    "xoxb-123456789012-123456789012-" + "a" * 24,
+    "AKIA" + "B" * 16,
+    "sk-proj-" + "c" * 40,
+)
+
+
+def analyzed(
+    session: Session, services: Services, sandbox: GitHubSandbox, log_text: str
+) -> Failure:
+    sandbox.add_repository(WEB)
+    run_id = sandbox.add_failed_run(WEB, workflow_name="CI", job_name="test", log_text=log_text)
+    failure_id = record_failure(
+        session, run=services.gateway.get_run(WEB, run_id), source=DetectionSource.POLL
+    )
+    assert failure_id is not None
+    analyze_failure(
+        session,
+        failure_id=failure_id,
+        gateway=services.gateway,
+        knowledge_base=services.knowledge_base,
+    )
+    failure = session.get(Failure, failure_id)
+    assert failure.state is FailureState.ANALYZED
+    return failure
+
+
+def test_secrets_in_the_log_never_reach_the_database(
+    db_session: Session, services: Services, sandbox: GitHubSandbox
+) -> None:
+    leaky = demo_log("network_blip.log").replace(
+        "##[error]",
+        "export TOKENS=" + " ".join(f"password={secret}" for secret in SECRETS) + "\n##[error]",
+        1,
+    )
+    failure = analyzed(db_session, services, sandbox, leaky)
+    stored = db_session.scalar(select(Analysis).where(Analysis.failure_id == failure.id))
+    everything = " ".join([stored.excerpt, stored.summary, stored.root_cause])
+    for secret in SECRETS:
+        assert secret not in everything
+    assert "[REDACTED" in stored.excerpt
+
+
+def test_the_same_failure_again_reuses_the_analysis_at_zero_tokens(
+    db_session: Session, services: Services, sandbox: GitHubSandbox
+) -> None:
+    first = analyzed(db_session, services, sandbox, demo_log("flaky_test.log"))
+    second = analyzed(db_session, services, sandbox, demo_log("flaky_test.log"))
+    original, reused = (
+        db_session.scalar(select(Analysis).where(Analysis.failure_id == f.id))
+        for f in (first, second)
+    )
+    assert original.fingerprint == reused.fingerprint
+    assert (reused.analyzer, reused.reused_from_id, reused.tokens_used) == ("cache", original.id, 0)
+    assert (reused.category, reused.proposed_action) == (
+        original.category,
+        original.proposed_action,
+    )
+
+
+def test_a_different_failure_is_not_served_from_the_cache(
+    db_session: Session, services: Services, sandbox: GitHubSandbox
+) -> None:
+    analyzed(db_session, services, sandbox, demo_log("flaky_test.log"))
+    other = analyzed(db_session, services, sandbox, demo_log("compile_error.log"))
+    stored = db_session.scalar(select(Analysis).where(Analysis.failure_id == other.id))
+    assert stored.reused_from_id is None
+    assert stored.analyzer == "rules"
