@@ -35,7 +35,7 @@ def _note(entry: AuditEntry) -> str:
             if key == "category":
                 return (
                     f"{value}, risk {detail.get('risk_score')}, proposes "
-                    f"{detail.get('proposed_action')}"
+                    f"{detail.get('proposed_action')} (by {detail.get('analyzer', 'rules')})"
                 )
             return "; ".join(value) if isinstance(value, list) else f"{key}: {value}"
     return ""

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from ci_remediator.db.models import Failure
 from ci_remediator.domain import TERMINAL_STATES, FailureState
 from ci_remediator.sandbox.github import GitHubSandbox
+from ci_remediator.sandbox.openai import OpenAISandbox
 from ci_remediator.sandbox.scenarios import DEMO_CONFIG, ScenarioRun, install_demo_scenario
 from ci_remediator.services import Services
 from ci_remediator.timeline import failure_timelines
@@ -41,16 +42,20 @@ class ScenarioCheck:
         return self.state is self.run.expected_state and self.reruns == self.run.expected_reruns
 
 
-def demo_environment(workdir: Path, sandbox_url: str) -> dict[str, str]:
+def demo_environment(workdir: Path, github_url: str, openai_url: str) -> dict[str, str]:
     """Force the embedded default: SQLite file and filesystem broker inside `workdir`."""
     config_file = workdir / "config.json"
-    config_file.write_text(json.dumps(DEMO_CONFIG, indent=2), encoding="utf-8")
+    # The demo asks the (sandboxed) model about every failure, so its path is on show.
+    config = {**DEMO_CONFIG, "llm": {"enabled": True, "skip_when_rule_confidence": 1.0}}
+    config_file.write_text(json.dumps(config, indent=2), encoding="utf-8")
     return {
         "CONFIG_FILE": str(config_file),
         "DATA_DIR": str(workdir),
         "DATABASE_URL": f"sqlite:///{workdir / 'ci_remediator.db'}",
-        "GITHUB_API_URL": sandbox_url,
+        "GITHUB_API_URL": github_url,
         "GITHUB_TOKEN": "ghs_demo_token_for_the_sandbox_only",
+        "OPENAI_API_KEY": "sk-demo-key-for-the-sandbox-only",
+        "OPENAI_BASE_URL": openai_url,
     }
 
 
@@ -129,11 +134,12 @@ def run_demo(console: Console, *, timeout_s: float = 50.0) -> int:
     with (
         tempfile.TemporaryDirectory(prefix="ci-remediator-demo-") as workdir,
         GitHubSandbox() as sandbox,
+        OpenAISandbox() as model,
     ):
         runs = install_demo_scenario(sandbox)
         for name in ("REDIS_URL", "CELERY_BROKER_URL"):
             os.environ.pop(name, None)
-        os.environ.update(demo_environment(Path(workdir), sandbox.url))
+        os.environ.update(demo_environment(Path(workdir), sandbox.url, model.url))
 
         from ci_remediator.config import get_config
         from ci_remediator.db import migrate
@@ -149,7 +155,8 @@ def run_demo(console: Console, *, timeout_s: float = 50.0) -> int:
 
         console.print(
             f"[bold]ci-remediator demo[/]: {len(runs)} failed runs in "
-            f"{len(services.config.repositories)} repositories, GitHub sandbox at {sandbox.url}"
+            f"{len(services.config.repositories)} repositories; GitHub sandbox at {sandbox.url}, "
+            f"OpenAI sandbox at {model.url}"
         )
         with running_worker(app, concurrency=4):
             poll_repositories.delay()
@@ -158,6 +165,7 @@ def run_demo(console: Console, *, timeout_s: float = 50.0) -> int:
             time.sleep(0.5)
         checks = check_scenario(services, sandbox, runs)
         print_report(console, services, checks, time.monotonic() - started)
+        console.print(f"model requests: {len(model.completion_requests)}")
         from ci_remediator.db.session import dispose_engines
 
         dispose_engines()

@@ -44,7 +44,8 @@ def _lines_for(
     elif event is StageEvent.ANALYZED and analysis is not None:
         lines.append(
             f"{analysis.category.value} · risk {analysis.risk_score}/10 · "
-            f"confidence {analysis.confidence:.2f} · proposes {analysis.proposed_action.value}"
+            f"confidence {analysis.confidence:.2f} · proposes {analysis.proposed_action.value} "
+            f"· by {analysis.analyzer}"
         )
         lines.append(analysis.summary)
     elif event is StageEvent.APPROVAL_REQUESTED and decision is not None:
