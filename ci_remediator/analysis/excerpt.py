@@ -18,9 +18,12 @@ order with `[... N lines omitted ...]` markers. The result is redacted.
 from __future__ import annotations
 
 import bisect
+import codecs
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 from ci_remediator.analysis.redaction import redact
 
@@ -127,15 +130,6 @@ _NOISE = re.compile(
 )
 
 
-@dataclass(slots=True)
-class _Step:
-    name: str
-    lines: list[str] = field(default_factory=list)
-
-    def has_error_annotation(self) -> bool:
-        return any(_ERROR_ANNOTATION.match(line) for line in self.lines)
-
-
 @dataclass(frozen=True, slots=True)
 class _Candidate:
     """One line that may go into the excerpt; lower `priority` is chosen first."""
@@ -147,11 +141,16 @@ class _Candidate:
 
 def clean_line(raw: str) -> str:
     """Strip the timestamp prefix, ANSI escapes, control characters and progress overwrites."""
-    line = _TIMESTAMP.sub("", raw, count=1)
-    line = _ANSI.sub("", line)
+    line = raw.lstrip(_BOM)
+    if line[:1].isdigit():
+        line = _TIMESTAMP.sub("", line, count=1)
+    if "\x1b" in line:
+        line = _ANSI.sub("", line)
     if "\r" in line:  # a progress bar rewrites the line; only the last state matters
         line = next((part for part in reversed(line.split("\r")) if part.strip()), "")
-    line = _CONTROL.sub("", line).rstrip()
+    if not line.isprintable():
+        line = _CONTROL.sub("", line)
+    line = line.rstrip()
     if len(line) > MAX_LINE_CHARS:
         line = line[: MAX_LINE_CHARS - 60] + " [...] " + line[-53:]
     return line
@@ -161,27 +160,23 @@ def clean_log(log_text: str) -> list[str]:
     """The log's lines without BOM, timestamps, ANSI codes and consecutive duplicates."""
     lines: list[str] = []
     for raw in log_text.removeprefix(_BOM).split("\n"):
-        line = clean_line(raw)
+        line = clean_line(_strip_gh_prefix(raw))
         if lines and line == lines[-1] and line:
             continue
         lines.append(line)
     return lines
 
 
-def split_steps(lines: Sequence[str]) -> list[_Step]:
-    """Split cleaned lines at `##[group]Run ...` (step start) and post-job cleanup markers.
+# `gh run view --log` prefixes every line with "job<TAB>step<TAB>" before the timestamp.
+_GH_PREFIX = re.compile(r"^([^\t\n]{0,300})\t([^\t\n]{0,300})\t(?=\ufeff?\d{4}-\d{2}-\d{2}T\d)")
 
-    Actions also open nested `##[group]` blocks of their own; only `Run ` groups start a step.
-    """
-    steps = [_Step(name="Set up job")]
-    for line in lines:
-        start = _STEP_START.match(line)
-        if start:
-            steps.append(_Step(name=start.group("name").strip()))
-        elif _POST_JOB.match(line) and steps[-1].name != "Post job cleanup":
-            steps.append(_Step(name="Post job cleanup"))
-        steps[-1].lines.append(line)
-    return [step for step in steps if step.lines]
+
+def _strip_gh_prefix(raw: str) -> str:
+    if "\t" in raw:
+        found = _GH_PREFIX.match(raw)
+        if found:
+            return raw[found.end() :]
+    return raw
 
 
 def _normalise_step_name(name: str) -> str:
@@ -189,39 +184,14 @@ def _normalise_step_name(name: str) -> str:
     return name.removeprefix("run ").strip()
 
 
-def _matches_failed_name(step: _Step, failed_step_names: Sequence[str]) -> bool:
-    step_name = _normalise_step_name(step.name)
+def _matches_failed_name(step_name: str, failed_step_names: Sequence[str]) -> bool:
+    step_name = _normalise_step_name(step_name)
     for failed in failed_step_names:
         wanted = _normalise_step_name(failed)
         # The log shows only the first line of a multi-line `run:` (sometimes truncated).
         if wanted and (step_name == wanted or step_name.startswith(wanted)):
             return True
     return False
-
-
-def _has_diagnostic(step: _Step) -> bool:
-    return any(_SUMMARY.search(line) or _diagnostic_after(line) is not None for line in step.lines)
-
-
-def select_failing_steps(steps: Sequence[_Step], failed_step_names: Sequence[str]) -> list[_Step]:
-    if failed_step_names:
-        named = [step for step in steps if _matches_failed_name(step, failed_step_names)]
-        if named:
-            return named
-    with_errors = [step for step in steps if step.has_error_annotation()]
-    if with_errors:
-        return with_errors
-    with_diagnostics = [step for step in steps if _has_diagnostic(step)]
-    if with_diagnostics:
-        return with_diagnostics[-1:]
-    working = [step for step in steps if step.name not in {"Set up job", "Post job cleanup"}]
-    return (working or list(steps))[-1:]
-
-
-def _diagnostic_after(line: str) -> int | None:
-    """How many following lines a diagnostic on `line` deserves, or None if it is none."""
-    found = _diagnostic(line)
-    return None if found is None else found[1]
 
 
 def _diagnostic(line: str) -> tuple[int, int] | None:
@@ -232,77 +202,423 @@ def _diagnostic(line: str) -> tuple[int, int] | None:
     return None
 
 
-def _step_preamble_end(lines: Sequence[str]) -> int:
-    """Index after the step's own `##[group]Run ... ##[endgroup]` header (command echo, env)."""
-    if not lines or not _STEP_START.match(lines[0]):
-        return 0
-    for index, line in enumerate(lines[:200]):
-        if line.startswith("##[endgroup]"):
-            return index + 1
-    return 1
+# ------------------------------------------------------------------- baseline dedupe ----
+
+# What differs between two runs of the same job even when nothing changed.
+_BASELINE_NOISE = re.compile(
+    r"(?i)\b[0-9a-f]{7,64}\b"  # commit shas, container and cache ids
+    r"|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"
+    r"|(?:/tmp|/var/folders|/private/var|[A-Z]:\\Users\\[^\\\s]+\\AppData\\Local\\Temp)[^\s'\":]*"
+    r"|\b\d+(?:\.\d+)?\s?(?:ms|s|sec|secs|seconds|m|min|h)\b"
+    r"|\d+"
+)
+MAX_BASELINE_LINES = 200_000
 
 
-def _line_priorities(lines: Sequence[str]) -> dict[int, Priority]:
-    """Priority of each line of one step worth keeping (lower first); absent lines are dropped.
+def normalise_for_baseline(line: str) -> str:
+    """A cleaned line with run-specific details (ids, durations, temp paths, numbers) masked."""
+    return _BASELINE_NOISE.sub("#", line).strip()
 
-    A priority is (tier, round, is_context, order). Diagnostics are taken in rounds: the first
-    few occurrences of every kind before further occurrences of any kind, so 200 identical
-    mypy errors cannot crowd out the one panic message after them.
-    """
-    best: dict[int, Priority] = {}
 
-    def offer(index: int, priority: Priority) -> None:
-        if 0 <= index < len(lines) and not _GROUP_MARKER.match(lines[index]):
-            current = best.get(index)
-            if current is None or priority < current:
-                best[index] = priority
+def baseline_hashes(lines: Iterable[str], limit: int = MAX_BASELINE_LINES) -> frozenset[int]:
+    """Hashes of the normalised non-empty lines of a successful run's log (at most `limit`)."""
+    hashes: set[int] = set()
+    for raw in lines:
+        for part in raw.split("\n"):
+            line = normalise_for_baseline(clean_line(_strip_gh_prefix(part)))
+            if line:
+                hashes.add(hash(line))
+        if len(hashes) >= limit:
+            break
+    return frozenset(hashes)
 
-    def offer_context(start: int, stop: int, priority: Priority) -> None:
-        for index in range(max(start, preamble), min(stop, len(lines))):
-            if not _NOISE.search(lines[index]):
-                offer(index, priority)
 
-    preamble = _step_preamble_end(lines)
-    summaries_seen = 0
-    seen_by_kind: dict[int, int] = {}
-    for index, line in enumerate(lines):
-        if index < preamble:
-            continue
-        if _ERROR_ANNOTATION.match(line) or _EXIT_CODE.search(line):
-            # Later annotations first: the last one is what ended the job.
-            offer(index, (0, 0, 0, -index))
-            offer_context(index - _CONTEXT_BEFORE_ERROR, index, (0, 0, 1, -index))
+# ----------------------------------------------------------------------- streaming ----
+
+# Cheap whole-chunk prefilters: a line is looked at closely only if its lower-cased text holds
+# one of these (or it is a `##[` marker, a pytest `E   ` detail or a jest/eslint symbol). Every
+# tier-1/2 pattern and most weak signals contain one of them.
+_KEYWORDS = (
+    "err",  # error, ERROR, npm ERR!, ERR_PNPM_, XxxError, error[E0308], error TS2322, OSError
+    "fail",
+    "fatal",
+    "exception",
+    "panic",
+    "traceback",
+    "exit code",
+    "denied",
+    "expected",
+    "received",
+    "reformat",
+)
+# Each keyword costs one pass over the chunk, so the list is short: runner messages (timeouts,
+# cancellation, lost runners) come as `##[error]` lines, network and disk errors say "error".
+_CASED_KEYWORDS = ("##[", "E  ", "\u25cf", "\u2716", "Post job cleanup.", "No tests found")
+_CONTEXT_LOOKBACK = max(_CONTEXT_BEFORE_ERROR, _CONTEXT_BEFORE_DIAGNOSTIC)
+_MAX_KEPT_STEPS = 16
+_PREAMBLE_MAX_LINES = 200
+CHUNK_CHARS = 1 << 20
+
+
+class _StepState:
+    """What is kept of one step: flags and a bounded map of candidate lines."""
+
+    __slots__ = (
+        "body_start",
+        "candidate_chars",
+        "candidates",
+        "has_diagnostic",
+        "has_error",
+        "has_error_line",
+        "header_position",
+        "name",
+        "preamble_deadline",
+        "seen_by_kind",
+        "summaries_seen",
+    )
+
+    def __init__(self, name: str, header_position: int) -> None:
+        self.name = name
+        self.header_position = header_position
+        self.body_start = header_position + 1
+        self.preamble_deadline = -1  # position until which an open `##[group]Run` header runs
+        self.has_error = False
+        self.has_error_line = False
+        self.has_diagnostic = False
+        self.candidates: dict[int, tuple[Priority, str]] = {}
+        self.candidate_chars = 0
+        self.summaries_seen = 0
+        self.seen_by_kind: dict[int, int] = {}
+
+
+class _Builder:
+    """Streams cleaned lines into per-step candidate sets; memory is bounded by the budget."""
+
+    def __init__(
+        self,
+        budget_chars: int,
+        failed_step_names: Sequence[str],
+        baseline: frozenset[int] | None,
+    ) -> None:
+        self.budget = budget_chars
+        self.failed_step_names = tuple(failed_step_names)
+        self.baseline = baseline
+        # Candidates beyond a few budgets' worth can never be chosen; prune to this.
+        self.candidate_cap = 4 * budget_chars + 4 * MAX_LINE_CHARS
+        self.next_position = 0
+        self.previous_line: str | None = None
+        self.recent: deque[tuple[int, str]] = deque(maxlen=_CONTEXT_LOOKBACK)
+        self.pending_after: list[tuple[int, Priority]] = []  # (last position, priority)
+        self.pending_until = -1
+        self.tail: deque[str] = deque()
+        self.tail_chars = 0
+        self.gh_mode: bool | None = None
+        self.gh_step = ""
+        self.steps_done_named: deque[_StepState] = deque(maxlen=_MAX_KEPT_STEPS)
+        self.steps_done_errors: deque[_StepState] = deque(maxlen=_MAX_KEPT_STEPS)
+        self.last_diagnostic_step: _StepState | None = None
+        self.last_working_step: _StepState | None = None
+        self.last_any_step: _StepState | None = None
+        self.step = self._new_step("Set up job")
+
+    # ---------------------------------------------------------------- steps ----
+
+    def _new_step(self, name: str) -> _StepState:
+        step = _StepState(name, self.next_position)
+        self.next_position += 1  # the header's own slot
+        return step
+
+    def _finish_step(self) -> None:
+        step = self.step
+        self.last_any_step = step
+        if self.failed_step_names and _matches_failed_name(step.name, self.failed_step_names):
+            self.steps_done_named.append(step)
+        if step.has_error:
+            self.steps_done_errors.append(step)
+        elif step.has_diagnostic:
+            self.last_diagnostic_step = step
+        if step.name not in {"Set up job", "Post job cleanup"}:
+            self.last_working_step = step
+
+    def _start_step(self, name: str, *, with_preamble: bool) -> None:
+        self._finish_step()
+        self.step = self._new_step(name)
+        self.recent.clear()
+        self.pending_after.clear()
+        if with_preamble:
+            self.step.preamble_deadline = self.next_position + _PREAMBLE_MAX_LINES
+
+    # ---------------------------------------------------------------- lines ----
+
+    def feed_text(self, text: str) -> None:
+        """Feed complete lines joined by "\\n" (a trailing newline is optional)."""
+        if not text:
+            return
+        if self.gh_mode is None:
+            first = text.lstrip(_BOM).split("\n", 1)[0]
+            self.gh_mode = bool(_GH_PREFIX.match(first))
+        if self.gh_mode:
+            for raw in text.split("\n"):
+                self._feed_gh_line(raw)
+            self._update_tail(text if text.endswith("\n") else text + "\n")
+            return
+        self._feed_chunk(text if text.endswith("\n") else text + "\n")
+
+    def _feed_gh_line(self, raw: str) -> None:
+        found = _GH_PREFIX.match(raw) if "\t" in raw else None
+        if found:
+            step_name = found.group(2).strip()
+            if step_name != self.gh_step:
+                self.gh_step = step_name
+                if self.next_position > 1 or self.step.candidates:
+                    self._start_step(step_name, with_preamble=False)
+                else:
+                    self.step.name = step_name
+            raw = raw[found.end() :]
+        self._line(clean_line(raw))
+
+    def _feed_chunk(self, text: str) -> None:
+        """The fast path: only lines holding a keyword are cleaned and classified."""
+        low = text.lower()
+        starts: set[int] = set()
+        for haystack, keywords in ((low, _KEYWORDS), (text, _CASED_KEYWORDS)):
+            for keyword in keywords:
+                at = haystack.find(keyword)
+                while at != -1:
+                    line_start = text.rfind("\n", 0, at) + 1
+                    starts.add(line_start)
+                    line_end = text.find("\n", at)
+                    at = haystack.find(keyword, line_end)
+        hits = sorted(starts)
+        next_hit = 0
+        cursor = 0
+        while cursor < len(text):
+            if self.pending_until >= self.next_position:
+                line_start = cursor  # context after a diagnostic, whatever it holds
+            else:
+                while next_hit < len(hits) and hits[next_hit] < cursor:
+                    next_hit += 1
+                if next_hit == len(hits):
+                    break
+                line_start = hits[next_hit]
+            skipped = text.count("\n", cursor, line_start)
+            if skipped:
+                self._skip_lines(text, line_start, skipped)
+            line_end = text.find("\n", line_start)
+            self._line(clean_line(text[line_start:line_end]))
+            cursor = line_end + 1
+        remaining = text.count("\n", cursor)
+        if remaining:
+            self._skip_lines(text, len(text), remaining)
+        self._update_tail(text)
+
+    def _skip_lines(self, text: str, before: int, count: int) -> None:
+        """Account for `count` uninteresting lines ending just before offset `before`."""
+        self.next_position += count
+        self.previous_line = None
+        self.pending_after.clear()
+        # Keep the last few of them as possible context before the next error.
+        end = before - 1 if before > 0 else 0
+        keep: list[str] = []
+        for _ in range(min(count, _CONTEXT_LOOKBACK)):
+            start = text.rfind("\n", 0, end) + 1
+            keep.append(text[start:end])
+            end = start - 1
+            if end < 0:
+                break
+        position = self.next_position - 1
+        for raw in keep:
+            self.recent.appendleft((position, clean_line(raw)))
+            position -= 1
+
+    def _update_tail(self, text: str) -> None:
+        end = len(text) - 1
+        fresh: list[str] = []
+        used = 0
+        while end > 0 and used < self.budget:
+            start = text.rfind("\n", 0, end) + 1
+            line = clean_line(_strip_gh_prefix(text[start:end]))
+            if line.strip():
+                fresh.append(line)
+                used += len(line) + 1
+            end = start - 1
+        if used >= self.budget:
+            self.tail.clear()
+            self.tail_chars = 0
+        for line in reversed(fresh):
+            self.tail.append(line)
+            self.tail_chars += len(line) + 1
+        while self.tail and self.tail_chars - len(self.tail[0]) - 1 >= self.budget:
+            self.tail_chars -= len(self.tail.popleft()) + 1
+
+    def feed_line(self, raw: str) -> None:
+        """One raw line (the slow path, for `gh` exports)."""
+        self._line(clean_line(raw))
+
+    def _line(self, line: str) -> None:
+        if line and line == self.previous_line:
+            return  # consecutive duplicate
+        self.previous_line = line
+        if line.startswith("##[group]Run ") and not self.gh_mode:
+            self._start_step(line[len("##[group]Run ") :].strip(), with_preamble=True)
+            self.next_position += 1
+            return
+        if (
+            line.startswith("##[group]")
+            and self.gh_mode
+            and self.next_position == (self.step.header_position + 1)
+        ):
+            self.step.preamble_deadline = self.next_position + _PREAMBLE_MAX_LINES
+        if line in {"Post job cleanup.", "Cleaning up orphan processes"} and (
+            self.step.name != "Post job cleanup" and not self.gh_mode
+        ):
+            self._start_step("Post job cleanup", with_preamble=False)
+        position = self.next_position
+        self.next_position += 1
+        step = self.step
+        if step.preamble_deadline >= 0:
+            if line.startswith("##[endgroup]") or position > step.preamble_deadline:
+                step.preamble_deadline = -1
+                step.body_start = position + 1
+            self.recent.clear()
+            return
+        if line.startswith("##[error]"):
+            step.has_error = True
+        self._classify(step, position, line)
+        self.recent.append((position, line))
+
+    def _classify(self, step: _StepState, position: int, line: str) -> None:
+        if self.pending_after:
+            for stop, priority in self.pending_after:
+                if position <= stop and not _NOISE.search(line):
+                    self._offer(step, position, line, priority)
+            if self.pending_after[-1][0] <= position:
+                self.pending_after = [p for p in self.pending_after if p[0] > position]
+        if line.startswith("##[error]") or ("exit code" in line and _EXIT_CODE.search(line)):
+            # The step's first annotation, then later ones first: the last ended the job.
+            first = line.startswith("##[error]") and not step.has_error_line
+            step.has_error_line = step.has_error_line or line.startswith("##[error]")
+            rank = -1 if first else 0
+            self._offer(step, position, line, (0, rank, 0, -position), keep_always=True)
+            self._offer_before(step, position, _CONTEXT_BEFORE_ERROR, (0, 0, 1, -position))
         elif _SUMMARY.search(line):
-            summaries_seen += 1
-            tier = 1 if summaries_seen <= _PROMOTED_SUMMARIES else 2
-            offer(index, (tier, summaries_seen // _ROUND_SIZE, 0, index))
+            step.has_diagnostic = True
+            step.summaries_seen += 1
+            tier = 1 if step.summaries_seen <= _PROMOTED_SUMMARIES else 2
+            self._offer(
+                step, position, line, (tier, step.summaries_seen // _ROUND_SIZE, 0, position)
+            )
         elif (diagnostic := _diagnostic(line)) is not None:
+            step.has_diagnostic = True
             kind, after = diagnostic
-            seen_by_kind[kind] = seen_by_kind.get(kind, 0) + 1
-            round_number = (seen_by_kind[kind] - 1) // _ROUND_SIZE
-            offer(index, (2, round_number, 0, index))
-            context: Priority = (2, round_number, 1, index)
-            offer_context(index - _CONTEXT_BEFORE_DIAGNOSTIC, index, context)
-            offer_context(index + 1, index + 1 + after, context)
+            seen = step.seen_by_kind.get(kind, 0) + 1
+            step.seen_by_kind[kind] = seen
+            round_number = (seen - 1) // _ROUND_SIZE
+            self._offer(step, position, line, (2, round_number, 0, position))
+            context: Priority = (2, round_number, 1, position)
+            self._offer_before(step, position, _CONTEXT_BEFORE_DIAGNOSTIC, context)
+            self._pend(position + after, context)
         elif _WEAK_SIGNAL.search(line) and not _NOISE.search(line):
-            offer(index, (3, 0, 0, index))
-            offer_context(index + 1, index + 1 + _WEAK_CONTEXT_AFTER, (3, 0, 1, index))
-    return best
+            self._offer(step, position, line, (3, 0, 0, position))
+            self._pend(position + _WEAK_CONTEXT_AFTER, (3, 0, 1, position))
+
+    def _pend(self, stop: int, priority: Priority) -> None:
+        self.pending_after.append((stop, priority))
+        self.pending_until = max(self.pending_until, stop)
+
+    def _offer_before(
+        self, step: _StepState, position: int, count: int, priority: Priority
+    ) -> None:
+        first = max(position - count, step.body_start)
+        for earlier, text in self.recent:
+            if first <= earlier < position and not _NOISE.search(text):
+                self._offer(step, earlier, text, priority)
+
+    def _offer(
+        self,
+        step: _StepState,
+        position: int,
+        line: str,
+        priority: Priority,
+        *,
+        keep_always: bool = False,
+    ) -> None:
+        if _GROUP_MARKER.match(line):
+            return
+        if (
+            self.baseline is not None
+            and not keep_always
+            and not line.startswith("##[error]")
+            and hash(normalise_for_baseline(line)) in self.baseline
+        ):
+            return
+        current = step.candidates.get(position)
+        if current is None:
+            step.candidates[position] = (priority, line)
+            step.candidate_chars += len(line) + 1
+            if step.candidate_chars > self.candidate_cap:
+                self._prune(step)
+        elif priority < current[0]:
+            step.candidates[position] = (priority, line)
+
+    def _prune(self, step: _StepState) -> None:
+        """Keep the best candidates worth about two budgets; the rest could never be chosen."""
+        ranked = sorted(step.candidates.items(), key=lambda item: (item[1][0], item[0]))
+        kept: dict[int, tuple[Priority, str]] = {}
+        used = 0
+        limit = 2 * self.budget + 2 * MAX_LINE_CHARS
+        for position, (priority, text) in ranked:
+            if used >= limit and priority[0] > 0:
+                continue
+            kept[position] = (priority, text)
+            used += len(text) + 1
+        step.candidates = kept
+        step.candidate_chars = used
+
+    # --------------------------------------------------------------- result ----
+
+    def _selected_steps(self) -> list[_StepState]:
+        self._finish_step()
+        if self.steps_done_named:
+            return list(self.steps_done_named)
+        if self.steps_done_errors:
+            return list(self.steps_done_errors)
+        if self.last_diagnostic_step is not None:
+            return [self.last_diagnostic_step]
+        if self.last_working_step is not None:
+            return [self.last_working_step]
+        return [self.last_any_step] if self.last_any_step is not None else []
+
+    def result(self) -> str:
+        if self.budget <= 0:
+            return ""
+        steps = self._selected_steps()
+        candidates: list[_Candidate] = []
+        for step_number, step in enumerate(steps):
+            header = f"== step: {step.name} =="
+            # A step's header is as important as its best line, so it is never orphaned.
+            candidates.append(_Candidate(step.header_position, header, (-1, 0, 0, step_number)))
+            for position in sorted(step.candidates):
+                priority, text = step.candidates[position]
+                candidates.append(_Candidate(position, text, priority))
+        chosen = _choose(candidates, self.budget)
+        if len(chosen) <= len(steps):  # headers only: nothing recognisable, show the end instead
+            excerpt = _tail_text(self.tail, self.budget)
+        else:
+            excerpt = _render(chosen, candidates[0].position)
+        excerpt = redact(excerpt)
+        return excerpt if len(excerpt) <= self.budget else excerpt[: self.budget]
 
 
-def _candidates(steps: Sequence[_Step]) -> list[_Candidate]:
-    candidates: list[_Candidate] = []
-    position = 0
-    for step_number, step in enumerate(steps):
-        lines = redact("\n".join(step.lines)).split("\n")
-        header = f"== step: {step.name} =="
-        # The header of a step is as important as its best line, so it is never orphaned.
-        candidates.append(_Candidate(position, redact(header), (-1, 0, 0, step_number)))
-        position += 1
-        for index, priority in sorted(_line_priorities(lines).items()):
-            candidates.append(_Candidate(position + index, lines[index], priority))
-        position += len(lines)
-    return candidates
+def _tail_text(lines: Iterable[str], budget_chars: int) -> str:
+    kept: list[str] = []
+    used = 0
+    for line in reversed([redact(line) for line in lines if line.strip()]):
+        if used + len(line) + 1 > budget_chars:
+            break
+        kept.append(line)
+        used += len(line) + 1
+    return "\n".join(reversed(kept))
 
 
 class _Selection:
@@ -354,15 +670,70 @@ def _choose(candidates: Sequence[_Candidate], budget_chars: int) -> list[_Candid
     return sorted(chosen, key=lambda c: c.position)
 
 
-def _tail(lines: Sequence[str], budget_chars: int) -> str:
-    kept: list[str] = []
-    used = 0
-    for line in reversed([line for line in lines if line.strip()]):
-        if used + len(line) + 1 > budget_chars:
-            break
-        kept.append(line)
-        used += len(line) + 1
-    return "\n".join(reversed(kept))
+def _chunks_of_lines(lines: Iterable[str]) -> Iterator[str]:
+    batch: list[str] = []
+    size = 0
+    for line in lines:
+        part = line[:-1] if line.endswith("\n") else line
+        batch.append(part)
+        size += len(part) + 1
+        if size >= CHUNK_CHARS:
+            yield "\n".join(batch)
+            batch = []
+            size = 0
+    if batch:
+        yield "\n".join(batch)
+
+
+def _chunks_of_text(text: str) -> Iterator[str]:
+    start = 0
+    while start < len(text):
+        end = text.find("\n", min(start + CHUNK_CHARS, len(text)))
+        end = len(text) if end == -1 else end
+        yield text[start:end]
+        start = end + 1
+
+
+def _excerpt_from_chunks(
+    chunks: Iterable[str],
+    *,
+    budget_chars: int,
+    failed_step_names: Sequence[str],
+    baseline_lines: Iterable[str] | None,
+) -> str:
+    if budget_chars <= 0:
+        return ""
+    baseline = None if baseline_lines is None else baseline_hashes(baseline_lines)
+    builder = _Builder(budget_chars, failed_step_names, baseline)
+    first = True
+    for chunk in chunks:
+        text = chunk.removeprefix(_BOM) if first else chunk
+        first = False
+        builder.feed_text(text.replace("\r\n", "\n") if "\r" in text else text)
+    return builder.result()
+
+
+def build_excerpt_from_lines(
+    lines: Iterable[str],
+    *,
+    budget_chars: int = 12_000,
+    failed_step_names: Sequence[str] = (),
+    baseline_lines: Iterable[str] | None = None,
+) -> str:
+    """The redacted lines that explain why the job failed, read from an iterable of lines.
+
+    Lines may keep their trailing newline. Memory stays bounded whatever the log's length:
+    only candidate lines (pruned to a few budgets per kept step), a few lines of context and
+    a budget-sized tail are held. `baseline_lines` is the log of the last successful run of
+    the same job: lines that also appear there (after normalisation) are dropped, except
+    `##[error]` annotations and the exit line.
+    """
+    return _excerpt_from_chunks(
+        _chunks_of_lines(lines),
+        budget_chars=budget_chars,
+        failed_step_names=failed_step_names,
+        baseline_lines=baseline_lines,
+    )
 
 
 def build_excerpt(
@@ -370,17 +741,54 @@ def build_excerpt(
     *,
     budget_chars: int = 12_000,
     failed_step_names: Sequence[str] = (),
+    baseline_lines: Iterable[str] | None = None,
 ) -> str:
     """The redacted lines of `log_text` that explain why the job failed, within the budget."""
-    if budget_chars <= 0:
-        return ""
-    lines = clean_log(log_text)
-    steps = select_failing_steps(split_steps(lines), failed_step_names)
-    candidates = _candidates(steps)
-    chosen = _choose(candidates, budget_chars)
-    if len(chosen) <= len(steps):  # headers only: nothing recognisable, show the end instead
-        excerpt = _tail(redact("\n".join(lines)).split("\n"), budget_chars)
-    else:
-        excerpt = _render(chosen, candidates[0].position)
-    excerpt = redact(excerpt)
-    return excerpt if len(excerpt) <= budget_chars else excerpt[:budget_chars]
+    return _excerpt_from_chunks(
+        _chunks_of_text(log_text),
+        budget_chars=budget_chars,
+        failed_step_names=failed_step_names,
+        baseline_lines=baseline_lines,
+    )
+
+
+def iter_file_chunks(path: Path, block_bytes: int = CHUNK_CHARS) -> Iterator[str]:
+    """Decoded text of `path` in blocks of whole lines (UTF-8, BOM dropped, bad bytes replaced)."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
+    carry = ""
+    with Path(path).open("rb") as handle:
+        while True:
+            block = handle.read(block_bytes)
+            text = carry + decoder.decode(block, final=not block)
+            if not block:
+                if text:
+                    yield text
+                return
+            cut = text.rfind("\n")
+            if cut == -1:
+                carry = text
+                continue
+            carry = text[cut + 1 :]
+            yield text[:cut]
+
+
+def iter_file_lines(path: Path) -> Iterator[str]:
+    """The lines of `path`, decoded as in `excerpt_file` (for baselines)."""
+    for chunk in iter_file_chunks(path):
+        yield from chunk.split("\n")
+
+
+def excerpt_file(
+    path: Path,
+    *,
+    budget_chars: int = 12_000,
+    failed_step_names: Sequence[str] = (),
+    baseline_path: Path | None = None,
+) -> str:
+    """`build_excerpt` of a log file, read in blocks: memory does not grow with the file."""
+    return _excerpt_from_chunks(
+        iter_file_chunks(path),
+        budget_chars=budget_chars,
+        failed_step_names=failed_step_names,
+        baseline_lines=None if baseline_path is None else iter_file_lines(baseline_path),
+    )

@@ -21,9 +21,12 @@ class AnalyzerMode(StrEnum):
 
 
 class Usage(Protocol):
-    prompt_tokens: int
-    completion_tokens: int
-    cost_usd: float
+    @property
+    def prompt_tokens(self) -> int: ...
+    @property
+    def completion_tokens(self) -> int: ...
+    @property
+    def cost_usd(self) -> float: ...
 
 
 class ModelAnalyzer(Protocol):

@@ -1,0 +1,94 @@
+"""The analyze step with the model on: the real openai client, the OpenAI sandbox, Postgres."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ci_remediator.analysis.llm import LlmAnalyzer
+from ci_remediator.analysis.service import analyze_failure
+from ci_remediator.config import LlmConfig
+from ci_remediator.db.models import Analysis, DetectionSource
+from ci_remediator.detection import record_failure
+from ci_remediator.sandbox.github import GitHubSandbox
+from ci_remediator.sandbox.openai import Malformed, OpenAISandbox, Reply
+from ci_remediator.sandbox.scenarios import WEB, demo_log
+from ci_remediator.services import Services
+
+ALWAYS_ASK = LlmConfig(enabled=True, skip_when_rule_confidence=1.0, cache_days=0)
+
+
+@pytest.fixture
+def model_sandbox() -> Iterator[OpenAISandbox]:
+    with OpenAISandbox() as running:
+        yield running
+
+
+def analyze(
+    session: Session, services: Services, sandbox: GitHubSandbox, model: OpenAISandbox, log: str
+) -> Analysis:
+    sandbox.add_repository(WEB)
+    run_id = sandbox.add_failed_run(WEB, workflow_name="CI", job_name="test", log_text=log)
+    failure_id = record_failure(
+        session, run=services.gateway.get_run(WEB, run_id), source=DetectionSource.POLL
+    )
+    with LlmAnalyzer(api_key="sk-test", base_url=model.url, max_retries=0) as analyzer:
+        analyze_failure(
+            session,
+            failure_id=failure_id,
+            gateway=services.gateway,
+            knowledge_base=services.knowledge_base,
+            model=analyzer,
+            llm_config=ALWAYS_ASK,
+        )
+    return session.scalar(select(Analysis).where(Analysis.failure_id == failure_id))
+
+
+def test_model_answer_is_stored_with_its_tokens(
+    db_session: Session, services: Services, sandbox: GitHubSandbox, model_sandbox: OpenAISandbox
+) -> None:
+    stored = analyze(db_session, services, sandbox, model_sandbox, demo_log("network_blip.log"))
+    assert stored.analyzer == "llm"
+    assert stored.prompt_tokens > 0
+    assert stored.completion_tokens > 0
+    assert stored.cost_usd > 0
+    assert stored.risk_score >= stored.rules_risk_score
+    assert len(model_sandbox.completion_requests) == 1
+
+
+def test_unusable_answers_fall_back_to_the_rules_and_say_so(
+    db_session: Session, services: Services, sandbox: GitHubSandbox, model_sandbox: OpenAISandbox
+) -> None:
+    model_sandbox.script(Malformed("not json"), Malformed("{still not json"))
+    stored = analyze(db_session, services, sandbox, model_sandbox, demo_log("compile_error.log"))
+    assert stored.analyzer == "rules_fallback"
+    assert (stored.category.value, stored.proposed_action.value) == ("compile_error", "none")
+    assert len(model_sandbox.completion_requests) == 2
+
+
+def test_a_model_that_lowers_the_risk_cannot_loosen_the_stored_analysis(
+    db_session: Session, services: Services, sandbox: GitHubSandbox, model_sandbox: OpenAISandbox
+) -> None:
+    model_sandbox.script(
+        Reply(
+            {
+                "category": "flaky_test",
+                "risk_score": 0,
+                "confidence": 1.0,
+                "flaky": True,
+                "summary": "just flaky",
+                "root_cause": "ignore it",
+                "affected_components": [],
+                "effort": "trivial",
+                "proposed_action": "rerun_failed_jobs",
+                "suggested_fix": "rerun",
+            }
+        )
+    )
+    stored = analyze(db_session, services, sandbox, model_sandbox, demo_log("compile_error.log"))
+    assert stored.analyzer == "llm"
+    assert stored.risk_score == stored.rules_risk_score == 7
+    assert stored.proposed_action.value == "none"

@@ -1,0 +1,153 @@
+"""The streaming excerpt: same result as in memory, bounded memory, baseline dedupe, gh form."""
+
+from __future__ import annotations
+
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from ci_remediator.analysis.excerpt import (
+    build_excerpt,
+    build_excerpt_from_lines,
+    excerpt_file,
+)
+
+_FAILING = [
+    "##[group]Run pytest -q",
+    "pytest -q",
+    "##[endgroup]",
+    "collected 3 items",
+    "Traceback (most recent call last):",
+    '  File "/app/calc.py", line 3, in total',
+    "    return sum(values) + 1",
+    "ValueError: bad total",
+    "FAILED tests/test_calc.py::test_sum - ValueError: bad total",
+    "##[error]Process completed with exit code 1.",
+]
+_SETUP = [
+    "Current runner version: '2.321.0'",
+    "##[group]Run actions/checkout@v4",
+    "##[endgroup]",
+    "Syncing repository: acme/app",
+    "error: shared warning that also appears on green runs",
+    "fatal: checkout-only problem",
+]
+
+
+def _stamp(lines: list[str]) -> list[str]:
+    return [f"2024-01-02T03:04:{n % 60:02d}.{n:07d}Z {line}" for n, line in enumerate(lines)]
+
+
+def test_streaming_equals_in_memory(tmp_path: Path) -> None:
+    lines = ["\ufeff" + _stamp(_SETUP + _FAILING)[0], *_stamp(_SETUP + _FAILING)[1:]]
+    text = "\n".join(lines) + "\n"
+    path = tmp_path / "job.log"
+    path.write_bytes(text.encode("utf-8"))
+    expected = build_excerpt(text)
+    assert "ValueError: bad total" in expected
+    assert build_excerpt_from_lines(text.splitlines(keepends=True)) == expected
+    assert build_excerpt_from_lines(iter(lines)) == expected
+    assert excerpt_file(path) == expected
+
+
+def test_file_with_crlf_and_invalid_utf8_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "job.log"
+    body = "\r\n".join(_FAILING).encode("utf-8").replace(b"bad total", b"bad \xff total")
+    path.write_bytes(b"\xef\xbb\xbf" + body + b"\r\n")
+    excerpt = excerpt_file(path)
+    assert "##[error]Process completed with exit code 1." in excerpt
+    assert "ValueError: bad \ufffd total" in excerpt
+    assert "\r" not in excerpt
+
+
+def test_baseline_drops_shared_lines_but_never_the_error() -> None:
+    failing = _SETUP + _FAILING
+    # The green run: other timestamps, durations and ids, and it ends with the same
+    # annotation text, which must still be kept.
+    green = [*_stamp(_SETUP[:-1]), "##[error]Process completed with exit code 1."]
+    without = build_excerpt("\n".join(_stamp(failing)))
+    with_baseline = build_excerpt("\n".join(_stamp(failing)), baseline_lines=green)
+    assert "shared warning" in build_excerpt(
+        "\n".join(_stamp(failing)), failed_step_names=["actions/checkout@v4"]
+    )
+    assert "shared warning" not in build_excerpt(
+        "\n".join(_stamp(failing)),
+        failed_step_names=["actions/checkout@v4"],
+        baseline_lines=green,
+    )
+    for excerpt in (without, with_baseline):
+        assert "##[error]Process completed with exit code 1." in excerpt
+        assert "ValueError: bad total" in excerpt
+
+
+def test_baseline_normalisation_ignores_durations_and_ids() -> None:
+    failing = [
+        "##[group]Run make test",
+        "##[endgroup]",
+        "error: cache 3f9a2b7c restored in 1.23s",
+        "error: assertion failed in parser",
+        "##[error]Process completed with exit code 2.",
+    ]
+    green = ["error: cache 77aa01ff restored in 0.98s"]
+    excerpt = build_excerpt("\n".join(failing), baseline_lines=green)
+    assert "cache" not in excerpt
+    assert "assertion failed in parser" in excerpt
+
+
+def test_gh_run_view_export_parses() -> None:
+    rows = [
+        ("build", "Set up job", "Current runner version: '2.321.0'"),
+        ("build", "Run tests", "##[group]Run pytest -q"),
+        ("build", "Run tests", "##[endgroup]"),
+        ("build", "Run tests", "E       assert 3 == 4"),
+        ("build", "Run tests", "FAILED tests/test_cart.py::test_total - assert 3 == 4"),
+        ("build", "Run tests", "##[error]Process completed with exit code 1."),
+        ("build", "Post Run actions/checkout@v4", "Post job cleanup."),
+    ]
+    text = "\n".join(
+        f"{job}\t{step}\t2024-01-02T03:04:{n:02d}.0000000Z {line}"
+        for n, (job, step, line) in enumerate(rows)
+    )
+    excerpt = build_excerpt(text)
+    assert "== step: Run tests ==" in excerpt
+    assert "FAILED tests/test_cart.py::test_total - assert 3 == 4" in excerpt
+    assert "##[error]Process completed with exit code 1." in excerpt
+    assert "2024-01-02T" not in excerpt
+    assert "\t" not in excerpt
+    named = build_excerpt(text, failed_step_names=["Run tests"])
+    assert "E       assert 3 == 4" in named
+
+
+def _write_big_log(path: Path, megabytes: int) -> None:
+    noise = (
+        "2024-01-02T03:04:05.1234567Z tests/test_mod.py::test_case_{n} PASSED [ 42%]\n"
+        "2024-01-02T03:04:05.1234567Z error: flaky-looking line {n} that repeats a lot\n"
+        "2024-01-02T03:04:05.1234567Z Downloading pkg_{n}-1.0-py3-none-any.whl (12 kB)\n"
+    )
+    with path.open("w", encoding="utf-8") as out:
+        out.write("\ufeff2024-01-02T03:04:05.0000000Z ##[group]Run pytest\n")
+        out.write("2024-01-02T03:04:05.0000000Z ##[endgroup]\n")
+        n = 0
+        while out.tell() < megabytes * 1_000_000:
+            out.write(noise.format(n=n))
+            n += 1
+        out.write("2024-01-02T03:04:06.0000000Z ##[error]Process completed with exit code 1.\n")
+
+
+@pytest.mark.slow
+def test_memory_stays_bounded_on_a_30_mb_log(tmp_path: Path) -> None:
+    path = tmp_path / "big.log"
+    _write_big_log(path, 30)
+    tracemalloc.start()
+    try:
+        excerpt = excerpt_file(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "##[error]Process completed with exit code 1." in excerpt
+    assert len(excerpt) <= 12_000
+    # Held at once: one 1 MiB block as bytes, its decoded text and its lower-cased copy (a few
+    # MB), the candidate map pruned at 4 budgets (~50 KB of text plus dict overhead, per kept
+    # step) and the tail. 16 MB is far below the 30 MB file and does not grow with it.
+    assert peak < 16 * 1024 * 1024, peak
