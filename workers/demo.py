@@ -10,7 +10,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,7 +46,12 @@ def demo_environment(workdir: Path, github_url: str, openai_url: str) -> dict[st
     """Force the embedded default: SQLite file and filesystem broker inside `workdir`."""
     config_file = workdir / "config.json"
     # The demo asks the (sandboxed) model about every failure, so its path is on show.
-    config = {**DEMO_CONFIG, "llm": {"enabled": True, "skip_when_rule_confidence": 1.0}}
+    config = {
+        **DEMO_CONFIG,
+        "llm": {"enabled": True, "skip_when_rule_confidence": 1.0},
+        # A few seconds, not 15 minutes: the demo's reconcile sweep re-sends a lost task fast.
+        "stuck_after_minutes": 0.05,
+    }
     config_file.write_text(json.dumps(config, indent=2), encoding="utf-8")
     return {
         "CONFIG_FILE": str(config_file),
@@ -59,9 +64,22 @@ def demo_environment(workdir: Path, github_url: str, openai_url: str) -> dict[st
     }
 
 
-def wait_until_settled(services: Services, *, expected: int, timeout_s: float) -> bool:
+def wait_until_settled(
+    services: Services,
+    *,
+    expected: int,
+    timeout_s: float,
+    sweep: Callable[[], object] | None = None,
+    sweep_every_s: float = 2.0,
+) -> bool:
+    """Wait for `expected` failures to settle; `sweep` (the reconcile task) runs meanwhile, as
+    beat would run it, so a lost message is re-sent instead of stalling the wait."""
     deadline = time.monotonic() + timeout_s
+    next_sweep = time.monotonic() + sweep_every_s
     while time.monotonic() < deadline:
+        if sweep is not None and time.monotonic() >= next_sweep:
+            sweep()
+            next_sweep = time.monotonic() + sweep_every_s
         with services.sessions() as session:
             settled = session.scalar(
                 select(func.count(Failure.id)).where(Failure.state.in_(list(SETTLED)))
@@ -151,7 +169,7 @@ def run_demo(console: Console, *, timeout_s: float = 50.0) -> int:
 
         from workers.app import app
         from workers.embedded import running_worker
-        from workers.tasks import poll_repositories
+        from workers.tasks import poll_repositories, reconcile
 
         console.print(
             f"[bold]ci-remediator demo[/]: {len(runs)} failed runs in "
@@ -160,7 +178,9 @@ def run_demo(console: Console, *, timeout_s: float = 50.0) -> int:
         )
         with running_worker(app, concurrency=4):
             poll_repositories.delay()
-            settled = wait_until_settled(services, expected=len(runs), timeout_s=timeout_s)
+            settled = wait_until_settled(
+                services, expected=len(runs), timeout_s=timeout_s, sweep=reconcile.delay
+            )
             # Let the last notifications drain so the worker stops on an empty queue.
             time.sleep(0.5)
         checks = check_scenario(services, sandbox, runs)

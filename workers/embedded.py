@@ -1,4 +1,4 @@
-"""A real Celery worker inside this process, on a thread pool.
+"""A real Celery worker inside this process, on a thread pool, restarted if it stops.
 
 Used by the embedded form (`ci-remediator demo`) and the integration tests: the same tasks,
 the same broker protocol and acknowledgements as a separate worker, never eager mode.
@@ -6,8 +6,10 @@ the same broker protocol and acknowledgements as a separate worker, never eager 
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -15,6 +17,8 @@ from celery import Celery
 from celery.worker import WorkController
 
 from celeryconfig import QUEUES
+
+log = logging.getLogger(__name__)
 
 
 class WorkerStartError(RuntimeError):
@@ -29,29 +33,52 @@ def running_worker(
     queues: Sequence[str] = QUEUES,
     loglevel: str = "WARNING",
     startup_timeout_s: float = 30.0,
-) -> Iterator[WorkController]:
+) -> Iterator[None]:
     app.finalize()
     app.set_current()
     ready = threading.Event()
-    worker = WorkController(
-        app=app,
-        hostname=f"embedded-{threading.get_ident()}@{socket.gethostname()}",
-        pool_cls="threads",
-        concurrency=concurrency,
-        queues=list(queues),
-        loglevel=loglevel,
-        without_heartbeat=True,
-        without_mingle=True,
-        without_gossip=True,
-        ready_callback=lambda _consumer: ready.set(),
-    )
-    thread = threading.Thread(target=worker.start, name="celery-worker", daemon=True)
+    stopping = threading.Event()
+    current: list[WorkController] = []
+
+    def make_worker() -> WorkController:
+        return WorkController(
+            app=app,
+            hostname=f"embedded-{threading.get_ident()}@{socket.gethostname()}",
+            pool_cls="threads",
+            concurrency=concurrency,
+            queues=list(queues),
+            loglevel=loglevel,
+            without_heartbeat=True,
+            without_mingle=True,
+            without_gossip=True,
+            ready_callback=lambda _consumer: ready.set(),
+        )
+
+    def supervise() -> None:
+        # The embedded worker has been seen to stop on its own (its thread simply returns);
+        # like `ci-remediator run`, restart it rather than let the pipeline stall.
+        while not stopping.is_set():
+            worker = make_worker()
+            current[:] = [worker]
+            try:
+                worker.start()
+            except BaseException:
+                log.exception("embedded worker crashed")
+            if not stopping.is_set():
+                log.warning("embedded worker stopped unexpectedly; restarting it")
+                time.sleep(0.2)
+
+    thread = threading.Thread(target=supervise, name="celery-worker", daemon=True)
     thread.start()
     if not ready.wait(startup_timeout_s):
-        worker.stop()
+        stopping.set()
+        if current:
+            current[0].stop()
         raise WorkerStartError(f"the worker did not become ready within {startup_timeout_s}s")
     try:
-        yield worker
+        yield
     finally:
-        worker.stop()
+        stopping.set()
+        if current:
+            current[0].stop()
         thread.join(timeout=15)
