@@ -19,16 +19,16 @@ import hmac
 import json
 import re
 import secrets
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any, TypeVar, cast
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from ci_remediator.sandbox.server import LoopbackSandbox
 
 __all__ = ["GitHubSandbox", "RecordedRequest"]
 
@@ -171,58 +171,14 @@ class _Route:
         self.handler = handler
 
 
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True  # a client's idle keep-alive connection must not block stop()
-    sandbox: GitHubSandbox
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as PyGithub's requests session expects
-    timeout = 60
-    server_version = "GitHub.com"
-    sys_version = ""
-
-    def do_GET(self) -> None:
-        self._dispatch()
-
-    def do_POST(self) -> None:
-        self._dispatch()
-
-    def do_PUT(self) -> None:
-        self._dispatch()
-
-    def do_PATCH(self) -> None:
-        self._dispatch()
-
-    def do_DELETE(self) -> None:
-        self._dispatch()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silence the default stderr access log; requests are recorded instead."""
-
-    def _dispatch(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        headers = {name.lower(): value for name, value in self.headers.items()}
-        sandbox = cast(_HTTPServer, self.server).sandbox
-        response = sandbox._handle(self.command, self.path, headers, body)
-        self.send_response(response.status)
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.body)
-
-
-class GitHubSandbox:
+class GitHubSandbox(LoopbackSandbox):
     """A thread-safe, in-memory GitHub Actions REST server on 127.0.0.1 (OS-chosen port)."""
 
+    server_name = "GitHub.com"
+
     def __init__(self) -> None:
-        self._lock = threading.RLock()
+        super().__init__()
         self._examples = _load_examples()
-        self._server: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._signing_key = secrets.token_bytes(32)
         self._requests: list[RecordedRequest] = []
         self._repositories: dict[str, _Repository] = {}
@@ -238,49 +194,6 @@ class GitHubSandbox:
         self._rate_remaining = _RATE_LIMIT
         self._rate_reset = int(time.time()) + _RATE_WINDOW_S
         self._routes = self._build_routes()
-
-    # -- lifecycle -------------------------------------------------------------------------
-
-    def start(self) -> GitHubSandbox:
-        with self._lock:
-            if self._server is not None:
-                return self
-            server = _HTTPServer(("127.0.0.1", 0), _Handler)
-            server.sandbox = self
-            self._server = server
-            self._thread = threading.Thread(
-                target=server.serve_forever,
-                kwargs={"poll_interval": 0.05},  # stop() waits at most one poll interval
-                name="github-sandbox",
-                daemon=True,
-            )
-            self._thread.start()
-            return self
-
-    def stop(self) -> None:
-        with self._lock:
-            server, thread = self._server, self._thread
-            self._server, self._thread = None, None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> GitHubSandbox:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        with self._lock:
-            if self._server is None:
-                raise RuntimeError("GitHubSandbox is not started")
-            host, port = self._server.server_address[:2]
-            return f"http://{host!s}:{port}"
 
     # -- scripting -------------------------------------------------------------------------
 

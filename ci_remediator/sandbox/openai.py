@@ -25,13 +25,13 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 from urllib.parse import urlsplit
 
 from ci_remediator.analysis.llm import LOG_CLOSE, LOG_OPEN
 from ci_remediator.analysis.rules import KnowledgeBase, analyze_with_rules, load_knowledge_base
 from ci_remediator.domain import AnalysisResult
+from ci_remediator.sandbox.server import LoopbackSandbox
 
 __all__ = [
     "Behaviour",
@@ -123,47 +123,7 @@ class _Response:
 # ------------------------------------------------------------------------------ server ----
 
 
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True  # a client's idle keep-alive connection must not block stop()
-    sandbox: OpenAISandbox
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that timed out and hung up is expected here, not an error worth a trace."""
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as the openai client's httpx pool expects
-    timeout = 60
-    server_version = "openai-sandbox"
-    sys_version = ""
-
-    def do_GET(self) -> None:
-        self._dispatch()
-
-    def do_POST(self) -> None:
-        self._dispatch()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silence the default stderr access log; requests are recorded instead."""
-
-    def _dispatch(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        headers = {name.lower(): value for name, value in self.headers.items()}
-        sandbox = cast(_HTTPServer, self.server).sandbox
-        response = sandbox._handle(self.command, self.path, headers, body)
-        try:
-            self.send_response(response.status)
-            for name, value in response.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(response.body)))
-            self.end_headers()
-            self.wfile.write(response.body)
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True  # the client gave up (its timeout) before we answered
-
-
-class OpenAISandbox:
+class OpenAISandbox(LoopbackSandbox):
     """A thread-safe, in-memory Chat Completions server on 127.0.0.1 (OS-chosen port).
 
     `api_key`: when set, only that bearer key is accepted (others get 401 invalid_api_key);
@@ -177,10 +137,8 @@ class OpenAISandbox:
         obey_log_instructions: bool = False,
         knowledge_base: KnowledgeBase | None = None,
     ) -> None:
-        self._lock = threading.RLock()
+        super().__init__()
         self._stopping = threading.Event()  # wakes Slow sleepers on stop()
-        self._server: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._requests: list[RecordedRequest] = []
         self._script: deque[Behaviour] = deque()
         self._api_key = api_key
@@ -189,49 +147,14 @@ class OpenAISandbox:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> OpenAISandbox:
-        with self._lock:
-            if self._server is not None:
-                return self
-            self._stopping.clear()
-            server = _HTTPServer(("127.0.0.1", 0), _Handler)
-            server.sandbox = self
-            self._server = server
-            self._thread = threading.Thread(
-                target=server.serve_forever,
-                kwargs={"poll_interval": 0.05},  # stop() waits at most one poll interval
-                name="openai-sandbox",
-                daemon=True,
-            )
-            self._thread.start()
-            return self
+    server_name = "openai-sandbox"
+    url_path = "/v1"  # the base URL for `openai.OpenAI(base_url=...)`
 
-    def stop(self) -> None:
-        with self._lock:
-            server, thread = self._server, self._thread
-            self._server, self._thread = None, None
-        if server is None:
-            return
+    def _on_start(self) -> None:
+        self._stopping.clear()
+
+    def _on_stop(self) -> None:
         self._stopping.set()
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> OpenAISandbox:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        """The base URL for `openai.OpenAI(base_url=...)`."""
-        with self._lock:
-            if self._server is None:
-                raise RuntimeError("OpenAISandbox is not started")
-            host, port = self._server.server_address[:2]
-            return f"http://{host!s}:{port}/v1"
 
     # -- scripting -------------------------------------------------------------------------
 
