@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import redis
@@ -11,7 +12,10 @@ from sqlalchemy.orm import Session
 from ci_remediator.config import get_config, load_config
 from ci_remediator.db import migrate
 from ci_remediator.db.base import Base
+from ci_remediator.db.models import DetectionSource
+from ci_remediator.detection import record_failure
 from ci_remediator.sandbox.github import GitHubSandbox
+from ci_remediator.sandbox.scenarios import WEB
 from ci_remediator.services import Services, set_services
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
 
@@ -91,3 +95,22 @@ def services(
     yield installed
     set_services(None)
     redis_client.flushdb()
+
+
+def record_sandbox_failure(
+    session: Session,
+    services: Services,
+    sandbox: GitHubSandbox,
+    *,
+    log_text: str = "x",
+    job_name: str = "test",
+    source: DetectionSource = DetectionSource.POLL,
+    **run_options: Any,
+) -> int:
+    """A failed run in the sandbox's `acme/web`, read back through the gateway and recorded."""
+    run_id = sandbox.add_failed_run(
+        WEB, workflow_name="CI", job_name=job_name, log_text=log_text, **run_options
+    )
+    failure_id = record_failure(session, run=services.gateway.get_run(WEB, run_id), source=source)
+    assert failure_id is not None
+    return failure_id

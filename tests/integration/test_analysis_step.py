@@ -6,12 +6,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ci_remediator.analysis.service import analyze_failure
-from ci_remediator.db.models import Analysis, DetectionSource, Failure
-from ci_remediator.detection import record_failure
+from ci_remediator.db.models import Analysis, Failure
 from ci_remediator.domain import FailureState
 from ci_remediator.sandbox.github import GitHubSandbox
-from ci_remediator.sandbox.scenarios import WEB, demo_log
+from ci_remediator.sandbox.scenarios import demo_log
 from ci_remediator.services import Services
+from tests.integration.conftest import record_sandbox_failure
 
 SECRETS = (
     "ghp_" + "Z" * 36,
@@ -24,12 +24,7 @@ SECRETS = (
 def analyzed(
     session: Session, services: Services, sandbox: GitHubSandbox, log_text: str
 ) -> Failure:
-    sandbox.add_repository(WEB)
-    run_id = sandbox.add_failed_run(WEB, workflow_name="CI", job_name="test", log_text=log_text)
-    failure_id = record_failure(
-        session, run=services.gateway.get_run(WEB, run_id), source=DetectionSource.POLL
-    )
-    assert failure_id is not None
+    failure_id = record_sandbox_failure(session, services, sandbox, log_text=log_text)
     analyze_failure(
         session,
         failure_id=failure_id,

@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session
 from ci_remediator.analysis.llm import LlmAnalyzer
 from ci_remediator.analysis.service import analyze_failure
 from ci_remediator.config import LlmConfig
-from ci_remediator.db.models import Analysis, DetectionSource
-from ci_remediator.detection import record_failure
+from ci_remediator.db.models import Analysis
 from ci_remediator.sandbox.github import GitHubSandbox
 from ci_remediator.sandbox.openai import Malformed, OpenAISandbox, Reply
-from ci_remediator.sandbox.scenarios import WEB, demo_log
+from ci_remediator.sandbox.scenarios import demo_log
 from ci_remediator.services import Services
+from tests.integration.conftest import record_sandbox_failure
 
 ALWAYS_ASK = LlmConfig(enabled=True, skip_when_rule_confidence=1.0, cache_days=0)
 
@@ -30,11 +30,7 @@ def model_sandbox() -> Iterator[OpenAISandbox]:
 def analyze(
     session: Session, services: Services, sandbox: GitHubSandbox, model: OpenAISandbox, log: str
 ) -> Analysis:
-    sandbox.add_repository(WEB)
-    run_id = sandbox.add_failed_run(WEB, workflow_name="CI", job_name="test", log_text=log)
-    failure_id = record_failure(
-        session, run=services.gateway.get_run(WEB, run_id), source=DetectionSource.POLL
-    )
+    failure_id = record_sandbox_failure(session, services, sandbox, log_text=log)
     with LlmAnalyzer(api_key="sk-test", base_url=model.url, max_retries=0) as analyzer:
         analyze_failure(
             session,

@@ -15,8 +15,9 @@ from ci_remediator.db.base import utcnow
 from ci_remediator.db.models import Failure
 from ci_remediator.domain import ALLOWED_TRANSITIONS, FailureState
 from ci_remediator.sandbox.github import GitHubSandbox
-from ci_remediator.sandbox.scenarios import DEMO_RUNS, WEB, demo_log, install_demo_scenario
+from ci_remediator.sandbox.scenarios import DEMO_RUNS, demo_log, install_demo_scenario
 from ci_remediator.services import Services
+from tests.integration.conftest import record_sandbox_failure
 from workers.demo import check_scenario, wait_until_settled
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -77,23 +78,20 @@ def test_reconcile_moves_on_a_failure_whose_task_was_lost(
     services: Services, sandbox: GitHubSandbox, worker: None
 ) -> None:
     from ci_remediator.db.models import DetectionSource
-    from ci_remediator.detection import record_failure
     from workers.tasks import reconcile
 
-    sandbox.add_repository(WEB)
-    run_id = sandbox.add_failed_run(
-        WEB,
-        workflow_name="CI",
-        job_name="test",
-        log_text=demo_log("network_blip.log"),
-        rerun_conclusions=("success",),
-        polls_until_complete=1,
-    )
     # Recorded, committed, and its analyze message never sent: as if Redis lost it.
     with services.sessions() as session, session.begin():
-        failure_id = record_failure(
-            session, run=services.gateway.get_run(WEB, run_id), source=DetectionSource.WEBHOOK
+        failure_id = record_sandbox_failure(
+            session,
+            services,
+            sandbox,
+            log_text=demo_log("network_blip.log"),
+            source=DetectionSource.WEBHOOK,
+            rerun_conclusions=("success",),
+            polls_until_complete=1,
         )
+        run_id = session.get(Failure, failure_id).run_id
         session.execute(
             update(Failure)
             .where(Failure.id == failure_id)
@@ -116,14 +114,8 @@ def test_reconcile_moves_on_a_failure_whose_task_was_lost(
 def test_reconcile_leaves_fresh_and_settled_failures_alone(
     services: Services, sandbox: GitHubSandbox, committed_db: Engine
 ) -> None:
-    from ci_remediator.db.models import DetectionSource
-    from ci_remediator.detection import record_failure
     from ci_remediator.reconcile import find_stuck_failures
 
-    sandbox.add_repository(WEB)
-    run_id = sandbox.add_failed_run(WEB, workflow_name="CI", job_name="t", log_text="x")
     with services.sessions() as session, session.begin():
-        record_failure(
-            session, run=services.gateway.get_run(WEB, run_id), source=DetectionSource.POLL
-        )
+        record_sandbox_failure(session, services, sandbox)
         assert find_stuck_failures(session, stuck_after=timedelta(minutes=1)) == []

@@ -14,13 +14,14 @@ from ci_remediator.actions.executor import (
     verify_remediation,
 )
 from ci_remediator.analysis.service import analyze_failure
-from ci_remediator.db.models import DetectionSource, Failure, Remediation, RemediationStatus
-from ci_remediator.detection import poll_repository, record_failure
+from ci_remediator.db.models import Failure, Remediation, RemediationStatus
+from ci_remediator.detection import poll_repository
 from ci_remediator.domain import FailureState, Step
 from ci_remediator.gating import gate_failure
 from ci_remediator.sandbox.github import GitHubSandbox
 from ci_remediator.sandbox.scenarios import WEB, demo_log
 from ci_remediator.services import Services
+from tests.integration.conftest import record_sandbox_failure
 
 RERUNS = r".*/rerun-failed-jobs"
 
@@ -29,18 +30,14 @@ def executing_failure(
     session: Session, services: Services, sandbox: GitHubSandbox, *, rerun: str = "success"
 ) -> int:
     """A network-blip failure taken through analyze and gate: `executing`, row committed."""
-    sandbox.add_repository(WEB)
-    run_id = sandbox.add_failed_run(
-        WEB,
-        workflow_name="CI",
-        job_name="test",
+    failure_id = record_sandbox_failure(
+        session,
+        services,
+        sandbox,
         log_text=demo_log("network_blip.log"),
         rerun_conclusions=(rerun,),
         polls_until_complete=1,
     )
-    run = services.gateway.get_run(WEB, run_id)
-    failure_id = record_failure(session, run=run, source=DetectionSource.POLL)
-    assert failure_id is not None
     analyze_failure(
         session,
         failure_id=failure_id,
@@ -160,12 +157,8 @@ def test_permanent_error_marks_the_failure_errored(
     """A task whose GitHub call fails for good parks the failure in `errored`."""
     from workers.tasks import analyze
 
-    sandbox.add_repository(WEB)
-    run_id = sandbox.add_failed_run(WEB, workflow_name="CI", job_name="t", log_text="x")
     with services.sessions() as session, session.begin():
-        failure_id = record_failure(
-            session, run=services.gateway.get_run(WEB, run_id), source=DetectionSource.POLL
-        )
+        failure_id = record_sandbox_failure(session, services, sandbox)
         # Point the row at a run GitHub does not know: every read of it is a 404.
         session.get(Failure, failure_id).run_id = 999_999
     from ci_remediator.github.gateway import PermanentGitHubError
