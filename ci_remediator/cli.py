@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ci_remediator.analysis.pipeline import AnalyzerMode
-from ci_remediator.config import ConfigError, get_config, masked_view
+from ci_remediator.config import AppConfig, ConfigError, get_config, masked_view
 
 app = typer.Typer(
     help="Watch GitHub Actions failures and fix what is provably safe to fix.",
@@ -43,7 +43,7 @@ class OutputFormat(StrEnum):
     JSON = "json"
 
 
-def _config_or_exit():
+def _config_or_exit() -> AppConfig:
     try:
         return get_config()
     except ConfigError as error:
@@ -89,16 +89,15 @@ def analyze_log_command(
 ) -> None:
     """Diagnose one job log: category, risk, proposed action and the excerpt that explains it."""
     from ci_remediator.analysis.pipeline import ModelUnavailableError, analyze_log
-    from ci_remediator.analysis.rules import KnowledgeBaseError, load_knowledge_base
+    from ci_remediator.analysis.rules import KnowledgeBaseError
     from ci_remediator.services import Services
 
     config = _config_or_exit()
     services = Services(config)
     try:
-        knowledge_base = load_knowledge_base(config.file.knowledge_base_file)
         analysis = analyze_log(
             log_file.read_text(encoding="utf-8", errors="replace"),
-            knowledge_base=knowledge_base,
+            knowledge_base=services.knowledge_base,
             model=services.model if analyzer is not AnalyzerMode.RULES else None,
             mode=analyzer,
             skip_model_at_confidence=config.file.llm.skip_when_rule_confidence,

@@ -17,6 +17,7 @@ from ci_remediator.audit import record_audit
 from ci_remediator.db.base import utcnow
 from ci_remediator.db.models import Failure
 from ci_remediator.domain import ALLOWED_TRANSITIONS, FailureState
+from ci_remediator.metrics import TRANSITIONS
 
 
 class InvalidTransitionError(ValueError):
@@ -66,6 +67,7 @@ def transition(
                 detail=detail,
             )
             _refresh_loaded_state(session, failure_id, to)
+            TRANSITIONS.labels(to_state=to.value).inc()
             return source
     return None
 

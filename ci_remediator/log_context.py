@@ -21,10 +21,6 @@ def bind_log_context(**values: Any) -> Iterator[None]:
         _context.reset(token)
 
 
-def current_log_context() -> dict[str, Any]:
-    return dict(_context.get())
-
-
 class ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         context = _context.get()

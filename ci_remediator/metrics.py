@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter
 from sqlalchemy.orm import Session
 
 from ci_remediator.db.models import MetricSample
@@ -15,7 +15,6 @@ TRANSITIONS = Counter("ci_remediator_transitions_total", "Failure state transiti
 REMEDIATION_OUTCOMES = Counter(
     "ci_remediator_remediation_outcomes_total", "Remediation results", ["action", "outcome"]
 )
-STEP_SECONDS = Histogram("ci_remediator_step_seconds", "Latency of a pipeline step", ["step"])
 
 
 def record_metric(

@@ -119,14 +119,3 @@ def send_follow_ups(result: object) -> None:
         TASK_FOR_STEP[follow_up.step].apply_async(
             kwargs=kwargs, countdown=follow_up.countdown_s or None
         )
-
-
-def run_in_session(services: Services, step: Callable[..., T], **kwargs: Any) -> T:
-    """For callers outside a task (CLI, web): one transaction, follow-ups after the commit."""
-    with services.sessions() as session, session.begin():
-        result = step(session, **kwargs)
-    send_follow_ups(result)
-    return result
-
-
-__all__ = ["PipelineTask", "run_in_session", "send_follow_ups"]

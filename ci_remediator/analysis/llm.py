@@ -62,40 +62,32 @@ MAX_NAME_CHARS = 200
 _FIX_PREFIX = "Suggested fix (not executed): "
 _CUT_MARKER = "\n[... {count} characters cut ...]\n"
 
+_ANALYSIS_PROPERTIES: dict[str, Any] = {
+    "category": {"type": "string", "enum": [member.value for member in Category]},
+    "risk_score": {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 10,
+        "description": "0 = harmless to rerun automatically, 10 = must never be touched",
+    },
+    "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+    "flaky": {"type": "boolean"},
+    "summary": {"type": "string", "description": "One or two sentences for humans."},
+    "root_cause": {"type": "string"},
+    "affected_components": {"type": "array", "items": {"type": "string"}},
+    "effort": {"type": "string", "enum": [member.value for member in Effort]},
+    "proposed_action": {"type": "string", "enum": [member.value for member in ActionKind]},
+    "suggested_fix": {
+        "type": "string",
+        "description": "Advice in words for a human. It is never executed.",
+    },
+}
+
 ANALYSIS_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "properties": {
-        "category": {"type": "string", "enum": [member.value for member in Category]},
-        "risk_score": {
-            "type": "integer",
-            "minimum": 0,
-            "maximum": 10,
-            "description": "0 = harmless to rerun automatically, 10 = must never be touched",
-        },
-        "confidence": {"type": "number", "minimum": 0, "maximum": 1},
-        "flaky": {"type": "boolean"},
-        "summary": {"type": "string", "description": "One or two sentences for humans."},
-        "root_cause": {"type": "string"},
-        "affected_components": {"type": "array", "items": {"type": "string"}},
-        "effort": {"type": "string", "enum": [member.value for member in Effort]},
-        "proposed_action": {"type": "string", "enum": [member.value for member in ActionKind]},
-        "suggested_fix": {
-            "type": "string",
-            "description": "Advice in words for a human. It is never executed.",
-        },
-    },
-    "required": [
-        "category",
-        "risk_score",
-        "confidence",
-        "flaky",
-        "summary",
-        "root_cause",
-        "affected_components",
-        "effort",
-        "proposed_action",
-        "suggested_fix",
-    ],
+    "properties": _ANALYSIS_PROPERTIES,
+    # Strict mode requires every property to be listed as required.
+    "required": list(_ANALYSIS_PROPERTIES),
     "additionalProperties": False,
 }
 

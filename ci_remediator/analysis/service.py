@@ -143,8 +143,8 @@ def analyze_failure(
         workflow_name=failure.workflow_name,
     )
     cached = recent_analysis(session, fingerprint=fingerprint, days=llm_config.cache_days)
-    combined_excerpt = "\n".join(result.excerpt for result in rules_only)[:budget_chars]
     if cached is not None:
+        combined_excerpt = "\n".join(result.excerpt for result in rules_only)[:budget_chars]
         diagnosis = _reuse(cached, combined_excerpt)
     elif logs:
         diagnosis = combine_job_analyses(

@@ -27,7 +27,3 @@ def upgrade(url: str, revision: str = "head") -> None:
 def check(url: str) -> None:
     """Raise if the models and the migrations disagree (alembic's `check` command)."""
     command.check(alembic_config(url))
-
-
-def revision(url: str, message: str) -> None:
-    command.revision(alembic_config(url), message=message, autogenerate=True)

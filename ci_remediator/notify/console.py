@@ -25,15 +25,3 @@ class ConsoleNotifier:
             text += "  " + escape(" | ".join(message.lines))
         with self._lock:
             self._console.print(text, highlight=False, soft_wrap=True)
-
-
-class RecordingNotifier:
-    """Keeps messages in memory; for tests and for the demo's summary."""
-
-    def __init__(self) -> None:
-        self.messages: list[StageMessage] = []
-        self._lock = threading.Lock()
-
-    def send(self, message: StageMessage) -> None:
-        with self._lock:
-            self.messages.append(message)
