@@ -18,16 +18,18 @@ order with `[... N lines omitted ...]` markers. The result is redacted.
 from __future__ import annotations
 
 import bisect
-import codecs
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import re2
+
 from ci_remediator.analysis.redaction import redact
 
 _BOM = "\ufeff"
+_BOM_BYTES = _BOM.encode()
 _TIMESTAMP = re.compile(
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})\s?"
 )
@@ -235,9 +237,11 @@ def baseline_hashes(lines: Iterable[str], limit: int = MAX_BASELINE_LINES) -> fr
 
 # ----------------------------------------------------------------------- streaming ----
 
-# Cheap whole-chunk prefilters: a line is looked at closely only if its lower-cased text holds
-# one of these (or it is a `##[` marker, a pytest `E   ` detail or a jest/eslint symbol). Every
-# tier-1/2 pattern and most weak signals contain one of them.
+# One case-insensitive RE2 scan over each raw UTF-8 block finds the lines worth looking at;
+# the others are counted, never decoded. Every tier-1/2 pattern and most weak signals hold one
+# of these words (runner messages about timeouts, cancellation and lost runners come as `##[`
+# annotations; network and disk errors say "error"). RE2 runs a DFA in one pass, where a
+# `str.find` per keyword cost a pass each and dominated the streaming time.
 _KEYWORDS = (
     "err",  # error, ERROR, npm ERR!, ERR_PNPM_, XxxError, error[E0308], error TS2322, OSError
     "fail",
@@ -250,14 +254,24 @@ _KEYWORDS = (
     "expected",
     "received",
     "reformat",
+    "no tests found",
+    "post job cleanup.",
 )
-# Each keyword costs one pass over the chunk, so the list is short: runner messages (timeouts,
-# cancellation, lost runners) come as `##[error]` lines, network and disk errors say "error".
-_CASED_KEYWORDS = ("##[", "E  ", "\u25cf", "\u2716", "Post job cleanup.", "No tests found")
+_CASED_KEYWORDS = ("##[", "E  ", "\u25cf", "\u2716")  # `E  `: pytest detail; jest/eslint marks
+_KEYWORD_SCAN = re2.compile(
+    (
+        "(?i:"
+        + "|".join(re2.escape(word) for word in _KEYWORDS)
+        + ")|"
+        + "|".join(re2.escape(word) for word in _CASED_KEYWORDS)
+    ).encode()
+)
 _CONTEXT_LOOKBACK = max(_CONTEXT_BEFORE_ERROR, _CONTEXT_BEFORE_DIAGNOSTIC)
 _MAX_KEPT_STEPS = 16
+# Raw characters kept for the tail fallback: timestamps and colour codes roughly double a line.
+_RAW_TAIL_FACTOR = 3
 _PREAMBLE_MAX_LINES = 200
-CHUNK_CHARS = 1 << 20
+BLOCK_BYTES = 1 << 20
 
 
 class _StepState:
@@ -310,8 +324,7 @@ class _Builder:
         self.recent: deque[tuple[int, str]] = deque(maxlen=_CONTEXT_LOOKBACK)
         self.pending_after: list[tuple[int, Priority]] = []  # (last position, priority)
         self.pending_until = -1
-        self.tail: deque[str] = deque()
-        self.tail_chars = 0
+        self.raw_tail = b""
         self.gh_mode: bool | None = None
         self.gh_step = ""
         self.steps_done_named: deque[_StepState] = deque(maxlen=_MAX_KEPT_STEPS)
@@ -350,19 +363,21 @@ class _Builder:
 
     # ---------------------------------------------------------------- lines ----
 
-    def feed_text(self, text: str) -> None:
-        """Feed complete lines joined by "\\n" (a trailing newline is optional)."""
-        if not text:
+    def feed_block(self, block: bytes) -> None:
+        """Feed complete UTF-8 lines joined by "\\n" (a trailing newline is optional)."""
+        if not block:
             return
+        if not block.endswith(b"\n"):
+            block += b"\n"
         if self.gh_mode is None:
-            first = text.lstrip(_BOM).split("\n", 1)[0]
+            first = _decode(block.split(b"\n", 1)[0]).lstrip(_BOM)
             self.gh_mode = bool(_GH_PREFIX.match(first))
         if self.gh_mode:
-            for raw in text.split("\n"):
+            for raw in _decode(block).split("\n"):
                 self._feed_gh_line(raw)
-            self._update_tail(text if text.endswith("\n") else text + "\n")
-            return
-        self._feed_chunk(text if text.endswith("\n") else text + "\n")
+        else:
+            self._feed_plain_block(block)
+        self._update_tail(block)
 
     def _feed_gh_line(self, raw: str) -> None:
         found = _GH_PREFIX.match(raw) if "\t" in raw else None
@@ -377,22 +392,13 @@ class _Builder:
             raw = raw[found.end() :]
         self._line(clean_line(raw))
 
-    def _feed_chunk(self, text: str) -> None:
-        """The fast path: only lines holding a keyword are cleaned and classified."""
-        low = text.lower()
-        starts: set[int] = set()
-        for haystack, keywords in ((low, _KEYWORDS), (text, _CASED_KEYWORDS)):
-            for keyword in keywords:
-                at = haystack.find(keyword)
-                while at != -1:
-                    line_start = text.rfind("\n", 0, at) + 1
-                    starts.add(line_start)
-                    line_end = text.find("\n", at)
-                    at = haystack.find(keyword, line_end)
+    def _feed_plain_block(self, block: bytes) -> None:
+        """The fast path: only lines holding a keyword are decoded, cleaned and classified."""
+        starts = {block.rfind(b"\n", 0, hit.start()) + 1 for hit in _KEYWORD_SCAN.finditer(block)}
         hits = sorted(starts)
         next_hit = 0
         cursor = 0
-        while cursor < len(text):
+        while cursor < len(block):
             if self.pending_until >= self.next_position:
                 line_start = cursor  # context after a diagnostic, whatever it holds
             else:
@@ -401,59 +407,46 @@ class _Builder:
                 if next_hit == len(hits):
                     break
                 line_start = hits[next_hit]
-            skipped = text.count("\n", cursor, line_start)
+            skipped = block.count(b"\n", cursor, line_start)
             if skipped:
-                self._skip_lines(text, line_start, skipped)
-            line_end = text.find("\n", line_start)
-            self._line(clean_line(text[line_start:line_end]))
+                self._skip_lines(block, line_start, skipped)
+            line_end = block.find(b"\n", line_start)
+            self._line(clean_line(_decode(block[line_start:line_end])))
             cursor = line_end + 1
-        remaining = text.count("\n", cursor)
+        remaining = block.count(b"\n", cursor)
         if remaining:
-            self._skip_lines(text, len(text), remaining)
-        self._update_tail(text)
+            self._skip_lines(block, len(block), remaining)
 
-    def _skip_lines(self, text: str, before: int, count: int) -> None:
+    def _skip_lines(self, block: bytes, before: int, count: int) -> None:
         """Account for `count` uninteresting lines ending just before offset `before`."""
         self.next_position += count
         self.previous_line = None
         self.pending_after.clear()
         # Keep the last few of them as possible context before the next error.
         end = before - 1 if before > 0 else 0
-        keep: list[str] = []
+        keep: list[bytes] = []
         for _ in range(min(count, _CONTEXT_LOOKBACK)):
-            start = text.rfind("\n", 0, end) + 1
-            keep.append(text[start:end])
+            start = block.rfind(b"\n", 0, end) + 1
+            keep.append(block[start:end])
             end = start - 1
             if end < 0:
                 break
         position = self.next_position - 1
         for raw in keep:
-            self.recent.appendleft((position, clean_line(raw)))
+            self.recent.appendleft((position, clean_line(_decode(raw))))
             position -= 1
 
-    def _update_tail(self, text: str) -> None:
-        end = len(text) - 1
-        fresh: list[str] = []
-        used = 0
-        while end > 0 and used < self.budget:
-            start = text.rfind("\n", 0, end) + 1
-            line = clean_line(_strip_gh_prefix(text[start:end]))
-            if line.strip():
-                fresh.append(line)
-                used += len(line) + 1
-            end = start - 1
-        if used >= self.budget:
-            self.tail.clear()
-            self.tail_chars = 0
-        for line in reversed(fresh):
-            self.tail.append(line)
-            self.tail_chars += len(line) + 1
-        while self.tail and self.tail_chars - len(self.tail[0]) - 1 >= self.budget:
-            self.tail_chars -= len(self.tail.popleft()) + 1
+    def _update_tail(self, block: bytes) -> None:
+        # Raw bytes are kept and decoded only if the tail is ever needed (rarely): cleaning it
+        # for every block cost a tenth of the streaming time.
+        keep = _RAW_TAIL_FACTOR * self.budget
+        self.raw_tail = block[-keep:] if len(block) >= keep else (self.raw_tail + block)[-keep:]
 
-    def feed_line(self, raw: str) -> None:
-        """One raw line (the slow path, for `gh` exports)."""
-        self._line(clean_line(raw))
+    def _tail_lines(self) -> list[str]:
+        lines = _decode(self.raw_tail).split("\n")
+        if len(self.raw_tail) >= _RAW_TAIL_FACTOR * self.budget:
+            lines = lines[1:]  # the first one was cut mid-line
+        return [clean_line(_strip_gh_prefix(raw)) for raw in lines]
 
     def _line(self, line: str) -> None:
         if line and line == self.previous_line:
@@ -603,7 +596,7 @@ class _Builder:
                 candidates.append(_Candidate(position, text, priority))
         chosen = _choose(candidates, self.budget)
         if len(chosen) <= len(steps):  # headers only: nothing recognisable, show the end instead
-            excerpt = _tail_text(self.tail, self.budget)
+            excerpt = _tail_text(self._tail_lines(), self.budget)
         else:
             excerpt = _render(chosen, candidates[0].position)
         excerpt = redact(excerpt)
@@ -670,32 +663,36 @@ def _choose(candidates: Sequence[_Candidate], budget_chars: int) -> list[_Candid
     return sorted(chosen, key=lambda c: c.position)
 
 
-def _chunks_of_lines(lines: Iterable[str]) -> Iterator[str]:
+def _decode(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace")
+
+
+def _blocks_of_lines(lines: Iterable[str]) -> Iterator[bytes]:
     batch: list[str] = []
     size = 0
     for line in lines:
         part = line[:-1] if line.endswith("\n") else line
         batch.append(part)
         size += len(part) + 1
-        if size >= CHUNK_CHARS:
-            yield "\n".join(batch)
+        if size >= BLOCK_BYTES:
+            yield "\n".join(batch).encode("utf-8", errors="replace")
             batch = []
             size = 0
     if batch:
-        yield "\n".join(batch)
+        yield "\n".join(batch).encode("utf-8", errors="replace")
 
 
-def _chunks_of_text(text: str) -> Iterator[str]:
+def _blocks_of_text(text: str) -> Iterator[bytes]:
     start = 0
     while start < len(text):
-        end = text.find("\n", min(start + CHUNK_CHARS, len(text)))
+        end = text.find("\n", min(start + BLOCK_BYTES, len(text)))
         end = len(text) if end == -1 else end
-        yield text[start:end]
+        yield text[start:end].encode("utf-8", errors="replace")
         start = end + 1
 
 
-def _excerpt_from_chunks(
-    chunks: Iterable[str],
+def _excerpt_from_blocks(
+    blocks: Iterable[bytes],
     *,
     budget_chars: int,
     failed_step_names: Sequence[str],
@@ -706,10 +703,10 @@ def _excerpt_from_chunks(
     baseline = None if baseline_lines is None else baseline_hashes(baseline_lines)
     builder = _Builder(budget_chars, failed_step_names, baseline)
     first = True
-    for chunk in chunks:
-        text = chunk.removeprefix(_BOM) if first else chunk
+    for block in blocks:
+        data = block.removeprefix(_BOM_BYTES) if first else block
         first = False
-        builder.feed_text(text.replace("\r\n", "\n") if "\r" in text else text)
+        builder.feed_block(data.replace(b"\r\n", b"\n") if b"\r" in data else data)
     return builder.result()
 
 
@@ -728,8 +725,8 @@ def build_excerpt_from_lines(
     the same job: lines that also appear there (after normalisation) are dropped, except
     `##[error]` annotations and the exit line.
     """
-    return _excerpt_from_chunks(
-        _chunks_of_lines(lines),
+    return _excerpt_from_blocks(
+        _blocks_of_lines(lines),
         budget_chars=budget_chars,
         failed_step_names=failed_step_names,
         baseline_lines=baseline_lines,
@@ -744,38 +741,39 @@ def build_excerpt(
     baseline_lines: Iterable[str] | None = None,
 ) -> str:
     """The redacted lines of `log_text` that explain why the job failed, within the budget."""
-    return _excerpt_from_chunks(
-        _chunks_of_text(log_text),
+    return _excerpt_from_blocks(
+        _blocks_of_text(log_text),
         budget_chars=budget_chars,
         failed_step_names=failed_step_names,
         baseline_lines=baseline_lines,
     )
 
 
-def iter_file_chunks(path: Path, block_bytes: int = CHUNK_CHARS) -> Iterator[str]:
-    """Decoded text of `path` in blocks of whole lines (UTF-8, BOM dropped, bad bytes replaced)."""
-    decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
-    carry = ""
+def iter_file_blocks(path: Path, block_bytes: int = BLOCK_BYTES) -> Iterator[bytes]:
+    """Raw blocks of whole lines of `path` (the last may lack its newline)."""
+    carry = b""
     with Path(path).open("rb") as handle:
-        while True:
-            block = handle.read(block_bytes)
-            text = carry + decoder.decode(block, final=not block)
-            if not block:
-                if text:
-                    yield text
-                return
-            cut = text.rfind("\n")
+        while block := handle.read(block_bytes):
+            data = carry + block
+            cut = data.rfind(b"\n")
             if cut == -1:
-                carry = text
+                carry = data
                 continue
-            carry = text[cut + 1 :]
-            yield text[:cut]
+            carry = data[cut + 1 :]
+            yield data[:cut]
+    if carry:
+        yield carry
 
 
 def iter_file_lines(path: Path) -> Iterator[str]:
-    """The lines of `path`, decoded as in `excerpt_file` (for baselines)."""
-    for chunk in iter_file_chunks(path):
-        yield from chunk.split("\n")
+    """The decoded lines of `path` (UTF-8, BOM dropped, bad bytes replaced), for baselines."""
+    first = True
+    for block in iter_file_blocks(path):
+        text = _decode(block)
+        if first:
+            text = text.removeprefix(_BOM)
+            first = False
+        yield from text.split("\n")
 
 
 def excerpt_file(
@@ -786,8 +784,8 @@ def excerpt_file(
     baseline_path: Path | None = None,
 ) -> str:
     """`build_excerpt` of a log file, read in blocks: memory does not grow with the file."""
-    return _excerpt_from_chunks(
-        iter_file_chunks(path),
+    return _excerpt_from_blocks(
+        iter_file_blocks(path),
         budget_chars=budget_chars,
         failed_step_names=failed_step_names,
         baseline_lines=None if baseline_path is None else iter_file_lines(baseline_path),
