@@ -105,6 +105,11 @@ class FileConfig(_Strict):
     verify_timeout_minutes: float = Field(default=120, gt=0)
     stuck_after_minutes: float = Field(default=15, gt=0)
     initial_lookback_hours: float = Field(default=24, gt=0)
+    # The unconditional re-read of the lookback window that catches what the cheap
+    # conditional poll cannot see (new attempts of older runs, runs that completed late).
+    deep_scan_interval_minutes: float = Field(default=60, gt=0)
+    # How often organizations are re-listed for new repositories.
+    organization_refresh_minutes: float = Field(default=60, gt=0)
     repository_configs: dict[RepoName, PolicyOverrides] = Field(default_factory=dict)
 
     @model_validator(mode="after")

@@ -16,7 +16,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ci_remediator.db.models import Lease, WindowCounter
+from ci_remediator.db.models import Lease, SharedMoment, WindowCounter
 
 
 def _holder_id() -> str:
@@ -32,6 +32,19 @@ class Coordinator(Protocol):
     def incr(self, name: str, *, window_s: int) -> int:
         """Add one to the counter of the current fixed window and return the new value."""
 
+    def moment(self, name: str) -> float:
+        """The named point in time (epoch seconds), 0.0 if never set."""
+
+    def push_back(self, name: str, until: float) -> None:
+        """Move the named moment to `until` if that is later (never earlier)."""
+
+    def reserve_slot(self, name: str, *, interval_s: float, max_wait_s: float) -> float | None:
+        """Take the next free slot of a sequence spaced `interval_s` apart (a GCRA).
+
+        Returns the seconds to wait before using it, or None (and takes nothing) when the
+        next free slot is more than `max_wait_s` away.
+        """
+
 
 class RedisCoordinator:
     # Release only our own lock: a lock that expired and was taken by another is not ours.
@@ -39,6 +52,24 @@ class RedisCoordinator:
         "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end "
         "return 0"
     )
+
+    # Times come from the Redis server, so workers with skewed clocks share one timeline.
+    _RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local start = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
+if start - now > tonumber(ARGV[2]) then return nil end
+local nxt = start + tonumber(ARGV[1])
+redis.call('SET', KEYS[1], string.format('%.6f', nxt), 'PX', math.ceil((nxt - now) * 1000) + 60000)
+return string.format('%.6f', start - now)
+"""
+    _PUSH_BACK = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > current then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+end
+return 0
+"""
 
     def __init__(self, url: str, *, prefix: str = "ci-remediator") -> None:
         import redis
@@ -64,6 +95,23 @@ class RedisCoordinator:
         pipeline.expire(key, window_s * 2)
         value, _ = pipeline.execute()
         return int(value)
+
+    def moment(self, name: str) -> float:
+        value = self._redis.get(f"{self._prefix}:moment:{name}")
+        return float(value) if value is not None else 0.0
+
+    def push_back(self, name: str, until: float) -> None:
+        # Kept a day past the moment at most: a stale "blocked until" must not outlive its use.
+        ttl = max(1, int(until - time.time()) + 86_400)
+        self._redis.eval(
+            self._PUSH_BACK, 1, f"{self._prefix}:moment:{name}", f"{until:.6f}", str(ttl)
+        )
+
+    def reserve_slot(self, name: str, *, interval_s: float, max_wait_s: float) -> float | None:
+        wait = self._redis.eval(
+            self._RESERVE, 1, f"{self._prefix}:slot:{name}", str(interval_s), str(max_wait_s)
+        )
+        return None if wait is None else float(wait)
 
 
 class DatabaseCoordinator:
@@ -123,3 +171,29 @@ class DatabaseCoordinator:
                 )
                 or 0
             )
+
+    def moment(self, name: str) -> float:
+        with self._sessions() as session:
+            value = session.scalar(select(SharedMoment.moment).where(SharedMoment.name == name))
+            return float(value) if value is not None else 0.0
+
+    def push_back(self, name: str, until: float) -> None:
+        with self._sessions() as session, session.begin():
+            row = session.get(SharedMoment, name, with_for_update=True)
+            if row is None:
+                session.add(SharedMoment(name=name, moment=until))
+            elif until > row.moment:
+                row.moment = until
+
+    def reserve_slot(self, name: str, *, interval_s: float, max_wait_s: float) -> float | None:
+        with self._sessions() as session, session.begin():
+            now = time.time()
+            row = session.get(SharedMoment, name, with_for_update=True)
+            start = max(row.moment if row is not None else 0.0, now)
+            if start - now > max_wait_s:
+                return None
+            if row is None:
+                session.add(SharedMoment(name=name, moment=start + interval_s))
+            else:
+                row.moment = start + interval_s
+            return start - now

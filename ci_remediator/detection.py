@@ -13,12 +13,11 @@ from ci_remediator.audit import record_audit
 from ci_remediator.db.base import utcnow
 from ci_remediator.db.models import DetectionSource, Failure, MonitoredRepository, Remediation
 from ci_remediator.domain import FailureState, FollowUp, StageEvent, Step
+from ci_remediator.github.values import FAILING_CONCLUSIONS
 from ci_remediator.metrics import FAILURES_DETECTED, record_metric
 
 if TYPE_CHECKING:
-    from ci_remediator.github.gateway import GitHubGateway, RunInfo
-
-FAILING_CONCLUSIONS = frozenset({"failure", "timed_out", "startup_failure"})
+    from ci_remediator.github.gateway import GitHubGateway, RunInfo, RunsPage
 
 
 def started_by_us(session: Session, run: RunInfo) -> bool:
@@ -108,17 +107,41 @@ def poll_repository(
     gateway: GitHubGateway,
     repository: str,
     lookback: timedelta,
+    deep_scan_every: timedelta = timedelta(hours=1),
     now: datetime | None = None,
+    max_pages: int = 10,
 ) -> list[FollowUp]:
-    """Record the repository's failed runs of the lookback window; follow-ups for the new ones.
+    """Record the repository's new failed runs; follow-ups for each new failure.
 
-    The window is scanned whole each time rather than from the newest run seen: a long run
-    created before a newer one can fail after it, and a created-since watermark would miss it.
-    Inserts are idempotent, so re-reading costs requests, never duplicates.
+    The newest page of completed runs is asked conditionally at a URL that never changes, so
+    when nothing happened GitHub answers 304 and the poll costs no rate budget. When it did
+    change, pages are read back to the watermark (the newest run seen before). A run that
+    completes late lands on the first page when it is recent; runs further back, and new
+    attempts of old runs, are caught by webhooks and by the deep scan, an unconditional read
+    of the lookback window every `deep_scan_every`.
     """
     now = now or utcnow()
     monitored = monitored_repository(session, repository)
-    runs = gateway.list_failed_runs(repository, since=now - lookback)
+    runs: list[RunInfo] = []
+    first = gateway.runs_page(repository, etag=monitored.runs_etag)
+    if not first.not_modified:
+        runs.extend(first.runs)
+        floor = monitored.watermark or now - lookback
+        page: RunsPage | None = first
+        pages_read = 1
+        while page is not None and page.runs and page.runs[-1].created_at >= floor:
+            if pages_read >= max_pages:
+                break
+            page = gateway.next_runs_page(repository, page)
+            pages_read += 1
+            if page is not None:
+                runs.extend(page.runs)
+        monitored.runs_etag = first.etag
+        if monitored.deep_scanned_at is None:
+            monitored.deep_scanned_at = now  # this first read went back over the lookback
+    if monitored.deep_scanned_at is None or now - monitored.deep_scanned_at >= deep_scan_every:
+        runs.extend(gateway.list_failed_runs(repository, since=now - lookback))
+        monitored.deep_scanned_at = now
     follow_ups: list[FollowUp] = []
     for run in runs:
         failure_id = record_failure(session, run=run, source=DetectionSource.POLL)

@@ -17,6 +17,8 @@ from ci_remediator.analysis.rules import KnowledgeBase, load_knowledge_base
 from ci_remediator.config import AppConfig, get_config
 from ci_remediator.coordination import Coordinator, DatabaseCoordinator, RedisCoordinator
 from ci_remediator.db.session import session_factory
+from ci_remediator.github.budget import RateBudget
+from ci_remediator.github.credentials import GitHubCredential, credential_from_settings
 from ci_remediator.github.gateway import GitHubGateway
 from ci_remediator.notify.console import ConsoleNotifier
 from ci_remediator.notify.notifier import Notifier
@@ -37,16 +39,30 @@ class Services:
     def sessions(self) -> sessionmaker[Session]:
         return session_factory(self.config.settings.sqlalchemy_url)
 
+    @cached_property
+    def github_credential(self) -> GitHubCredential:
+        credential = credential_from_settings(self.config.settings)
+        if credential is None:
+            raise MissingCredentialsError("neither GITHUB_TOKEN nor a GitHub App is configured")
+        return credential
+
+    @cached_property
+    def github_budget(self) -> RateBudget:
+        return RateBudget(
+            self.coordinator,
+            credential=self.github_credential.fingerprint,
+            max_per_minute=self.config.file.github_max_requests_per_minute,
+        )
+
     @property
     def gateway(self) -> GitHubGateway:
         """One per thread: PyGithub's requester keeps per-instance connection state."""
         gateway: GitHubGateway | None = getattr(self._local, "gateway", None)
         if gateway is None:
-            token = self.config.settings.github_token
-            if token is None:
-                raise MissingCredentialsError("GITHUB_TOKEN is not set")
             gateway = GitHubGateway(
-                base_url=self.config.settings.github_api_url, token=token.get_secret_value()
+                base_url=self.config.settings.github_api_url,
+                auth=self.github_credential.auth(),
+                budget=self.github_budget,
             )
             self._local.gateway = gateway
         return gateway

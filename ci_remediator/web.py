@@ -1,23 +1,46 @@
-"""The web process: health and metrics now; Slack interactivity and GitHub webhooks next."""
+"""The web process: health, metrics and the GitHub webhook endpoint.
+
+Enqueueing is handed in (`enqueue`) so this module knows nothing of Celery; the process entry
+point `workers.web` wires it to the task queue.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, Response
+import json
+import logging
+from collections.abc import Callable, Sequence
+
+from flask import Flask, Response, request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from ci_remediator.config import get_config
-from ci_remediator.db.session import get_engine
+from ci_remediator.domain import FollowUp
+from ci_remediator.services import Services, get_services
+from ci_remediator.webhooks import (
+    MAX_BODY_BYTES,
+    SIGNATURE_HEADER,
+    InvalidPayloadError,
+    handle_delivery,
+    record_refused_delivery,
+    signature_is_valid,
+)
+
+log = logging.getLogger(__name__)
+
+Enqueue = Callable[[Sequence[FollowUp]], None]
 
 
-def create_app() -> Flask:
+def create_app(
+    *, enqueue: Enqueue | None = None, services: Callable[[], Services] = get_services
+) -> Flask:
     app = Flask("ci_remediator")
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
 
     @app.get("/healthz")
     def healthz() -> tuple[dict[str, str], int]:
         try:
-            with get_engine(get_config().settings.sqlalchemy_url).connect() as connection:
-                connection.execute(text("SELECT 1"))
+            with services().sessions() as session:
+                session.execute(text("SELECT 1"))
         except Exception as error:  # noqa: BLE001 - health reports any fault as unhealthy
             return {"status": "unhealthy", "database": type(error).__name__}, 503
         return {"status": "ok"}, 200
@@ -26,4 +49,53 @@ def create_app() -> Flask:
     def metrics() -> Response:
         return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
 
+    @app.post("/webhooks/github")
+    def github_webhook() -> tuple[dict[str, object], int]:
+        current = services()
+        secret = current.config.settings.github_webhook_secret
+        body = request.get_data(cache=False)  # the raw bytes GitHub signed
+        event = request.headers.get("X-GitHub-Event")
+        delivery = request.headers.get("X-GitHub-Delivery")
+        refusal = _refusal(current, secret.get_secret_value() if secret else "", body)
+        if refusal is not None:
+            return refusal
+        if not event:
+            return {"error": "missing X-GitHub-Event header"}, 400
+        try:
+            payload = json.loads(body)
+        except ValueError as error:
+            return {"error": f"body is not JSON: {error}"}, 400
+        if not isinstance(payload, dict):
+            return {"error": "body must be a JSON object"}, 400
+        try:
+            with current.sessions() as session, session.begin():
+                outcome = handle_delivery(
+                    session, event=event, delivery_id=delivery or "", payload=payload
+                )
+        except InvalidPayloadError as error:
+            return {"error": str(error)}, 400
+        if outcome.follow_ups and enqueue is not None:
+            # After the commit: the analyze task must find the row. A lost message is picked
+            # up by the reconcile sweep.
+            enqueue(outcome.follow_ups)
+        return outcome.body, outcome.status
+
     return app
+
+
+def _refusal(services: Services, secret: str, body: bytes) -> tuple[dict[str, object], int] | None:
+    """The answer to an unsigned or badly signed delivery (audited by metadata), else None."""
+    if not secret:
+        return {"error": "webhooks are not configured (GITHUB_WEBHOOK_SECRET is unset)"}, 503
+    if signature_is_valid(secret, body, request.headers.get(SIGNATURE_HEADER)):
+        return None
+    reason = "missing signature" if SIGNATURE_HEADER not in request.headers else "bad signature"
+    with services.sessions() as session, session.begin():
+        record_refused_delivery(
+            session,
+            event=request.headers.get("X-GitHub-Event"),
+            delivery_id=request.headers.get("X-GitHub-Delivery"),
+            reason=reason,
+            remote=request.remote_addr,
+        )
+    return {"error": f"{reason} ({SIGNATURE_HEADER})"}, 401

@@ -14,10 +14,13 @@ import redis.exceptions
 from celery import Task
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from ci_remediator.credentials import disable_credential
 from ci_remediator.domain import FollowUp, StageEvent, Step
-from ci_remediator.github.gateway import TransientGitHubError
+from ci_remediator.github.errors import AuthenticationError, RateLimitedError, TransientGitHubError
 from ci_remediator.lifecycle import StaleStateError, mark_errored
 from ci_remediator.log_context import bind_log_context
+from ci_remediator.notify.messages import SystemAlert
+from ci_remediator.notify.notifier import raise_alert
 from ci_remediator.services import Services, get_services
 
 log = logging.getLogger(__name__)
@@ -48,11 +51,16 @@ def retry_countdown(error: BaseException, retries: int) -> float:
     return random.uniform(0, min(600.0, 5.0 * 2**retries))  # noqa: S311
 
 
+RATE_LIMIT_COUNTDOWN_CAP_S = 300.0
+
+
 class PipelineTask(Task):
     abstract = True
     max_retries: int | None = 3
     # For tasks whose retries also count polls (verify): how many transient errors to absorb.
     transient_retry_limit = 1000
+    # False for polls: when GitHub's budget is spent the next beat polls again instead.
+    retry_when_rate_limited = True
     acks_late = True
     reject_on_worker_lost = True
 
@@ -80,6 +88,19 @@ class PipelineTask(Task):
             return result
 
     def _handle_error(self, error: Exception, *, failure_id: int | None) -> None:
+        if isinstance(error, AuthenticationError):
+            # Not the failure's fault: it stays where it is, and the reconcile sweep moves it
+            # on once a working credential is configured.
+            self.credential_refused(error)
+            return
+        if isinstance(error, RateLimitedError):
+            if not self.retry_when_rate_limited:
+                return
+            # Waiting for GitHub's budget is not a fault: it spends no retry, and the wait is
+            # capped so no message sits in the broker for hours (it asks the budget again).
+            countdown = min(error.retry_after_s or 60.0, RATE_LIMIT_COUNTDOWN_CAP_S)
+            log.warning("rate limited, next try in %.0fs: %s", countdown, error)
+            raise self.retry(exc=error, countdown=countdown, max_retries=None) from error
         limit = self.max_retries if self.max_retries is not None else self.transient_retry_limit
         if is_transient(error) and self.request.retries < limit:
             countdown = retry_countdown(error, self.request.retries)
@@ -90,6 +111,25 @@ class PipelineTask(Task):
         log.exception("permanent failure in %s", self.name)
         if failure_id is not None:
             self.fail_permanently(failure_id, error)
+
+    def credential_refused(self, error: AuthenticationError) -> None:
+        """No retries; mark the credential refused and raise one critical alert for it."""
+        fingerprint = self.services.github_credential.fingerprint
+        with self.services.sessions() as session, session.begin():
+            newly = disable_credential(session, fingerprint=fingerprint, reason=str(error))
+        log.error("GitHub refused the credential: %s", error)
+        if newly:
+            raise_alert(
+                self.services.notifier,
+                SystemAlert(
+                    severity="critical",
+                    title="GitHub refused ci-remediator's credential (401 Bad credentials)",
+                    lines=(
+                        str(error),
+                        "polling with this credential has stopped until the configuration changes",
+                    ),
+                ),
+            )
 
     def fail_permanently(self, failure_id: int, error: BaseException) -> None:
         """Retries exhausted or the error is permanent: errored, and a critical alert."""

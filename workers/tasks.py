@@ -21,9 +21,13 @@ from ci_remediator.actions.executor import (
 )
 from ci_remediator.analysis.service import analyze_failure
 from ci_remediator.approvals import request_approval as request_approval_step
+from ci_remediator.credentials import credential_disabled
 from ci_remediator.detection import poll_repository as poll_repository_step
 from ci_remediator.domain import StageEvent, Step
 from ci_remediator.gating import gate_failure
+from ci_remediator.github.credentials import AppCredential
+from ci_remediator.github.errors import RateLimitedError
+from ci_remediator.monitoring import expand_organizations, repositories_to_poll
 from ci_remediator.notify.notifier import notify_stage
 from ci_remediator.reconcile import find_stuck_failures
 from workers.app import app
@@ -31,21 +35,56 @@ from workers.base import PipelineTask
 
 log = logging.getLogger(__name__)
 
+# Polls of one cycle start within this share of the polling interval, leaving the rest for
+# slow answers and retries before the next beat.
+POLL_SPREAD_FRACTION = 0.5
+
 
 @app.task(bind=True, base=PipelineTask, name="ci_remediator.poll_repositories")
 def poll_repositories(self: PipelineTask) -> int:
-    """Fan out one poll per monitored repository, once per polling window across all beats."""
-    config = self.services.config
+    """Fan out one poll per watched repository, once per polling window across all beats.
+
+    The polls are spread over the first part of the window (countdowns) rather than sent at
+    once, so a thousand repositories make a steady trickle of requests, not a burst.
+    """
+    services = self.services
+    config = services.config
     window_s = config.file.polling_interval_minutes * 60
-    if self.services.coordinator.try_lock("poll_repositories", ttl_s=window_s * 0.9) is None:
+    if services.coordinator.try_lock("poll_repositories", ttl_s=window_s * 0.9) is None:
         log.info("another beat already polled in this window")
         return 0
-    for repository in config.repositories:
-        poll_repository.delay(repository=repository)
-    return len(config.repositories)
+    fingerprint = services.github_credential.fingerprint
+    with services.sessions() as session:
+        if credential_disabled(session, fingerprint):
+            log.warning("not polling: GitHub refused this credential (fix the configuration)")
+            return 0
+    refresh_s = config.file.organization_refresh_minutes * 60
+    if config.file.organizations and services.coordinator.try_lock(
+        "expand_organizations", ttl_s=refresh_s
+    ):
+        self.run_step(
+            expand_organizations,
+            gateway=services.gateway,
+            organizations=config.file.organizations,
+            via_installation=isinstance(services.github_credential, AppCredential),
+        )
+    with services.sessions() as session:
+        repositories = repositories_to_poll(session, configured=config.repositories)
+    spread_s = window_s * POLL_SPREAD_FRACTION
+    for index, repository in enumerate(repositories):
+        poll_repository.apply_async(
+            kwargs={"repository": repository},
+            countdown=index * spread_s / len(repositories) or None,
+        )
+    return len(repositories)
 
 
-@app.task(bind=True, base=PipelineTask, name="ci_remediator.poll_repository")
+@app.task(
+    bind=True,
+    base=PipelineTask,
+    name="ci_remediator.poll_repository",
+    retry_when_rate_limited=False,
+)
 def poll_repository(self: PipelineTask, repository: str) -> None:
     # Held only while polling (so a retry can take it again), never longer than the hard limit.
     lock_name = f"poll_repository:{repository}"
@@ -53,13 +92,18 @@ def poll_repository(self: PipelineTask, repository: str) -> None:
     if token is None:
         log.info("%s is being polled by another worker", repository)
         return
+    file = self.services.config.file
     try:
         self.run_step(
             poll_repository_step,
             gateway=self.services.gateway,
             repository=repository,
-            lookback=timedelta(hours=self.services.config.file.initial_lookback_hours),
+            lookback=timedelta(hours=file.initial_lookback_hours),
+            deep_scan_every=timedelta(minutes=file.deep_scan_interval_minutes),
         )
+    except RateLimitedError as limited:
+        # The next beat polls again; a poll is never scheduled for the reset hours ahead.
+        log.warning("skipping %s until the next beat: %s", repository, limited)
     finally:
         self.services.coordinator.release(lock_name, token)
 
@@ -124,6 +168,11 @@ def notify(self: PipelineTask, failure_id: int, event: str) -> None:
 
 @app.task(bind=True, base=PipelineTask, name="ci_remediator.reconcile")
 def reconcile(self: PipelineTask) -> None:
+    with self.services.sessions() as session:
+        if credential_disabled(session, self.services.github_credential.fingerprint):
+            # Every step it would re-send needs GitHub; they resume with a working credential.
+            log.warning("not reconciling: GitHub refused this credential")
+            return
     self.run_step(
         find_stuck_failures,
         stuck_after=timedelta(minutes=self.services.config.file.stuck_after_minutes),

@@ -248,10 +248,18 @@ def analyze_with_rules(
     workflow_name: str = "",
     failed_step_names: Sequence[str] = (),
     budget_chars: int = 12_000,
+    baseline_log: str | None = None,
 ) -> AnalysisResult:
-    """Classify a failed job's log with the knowledge base. Text fields come out redacted."""
+    """Classify a failed job's log with the knowledge base. Text fields come out redacted.
+
+    `baseline_log` is the same job's log from the last successful run: lines it shares with
+    the failed log are not evidence of the failure and are left out of the excerpt.
+    """
     excerpt = build_excerpt(
-        log_text, budget_chars=budget_chars, failed_step_names=failed_step_names
+        log_text,
+        budget_chars=budget_chars,
+        failed_step_names=failed_step_names,
+        baseline_lines=baseline_log.split("\n") if baseline_log else None,
     )
     where = _where(job_name, workflow_name)
     components = (job_name,) if job_name else ()

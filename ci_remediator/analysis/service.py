@@ -6,6 +6,7 @@ analysis at zero tokens, and the model is asked only when the rules are not sure
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -29,11 +30,20 @@ from ci_remediator.domain import (
     StageEvent,
     Step,
 )
+from ci_remediator.github.errors import (
+    AuthenticationError,
+    GitHubError,
+    PermanentGitHubError,
+    RateLimitedError,
+)
 from ci_remediator.lifecycle import require_transition
 from ci_remediator.metrics import record_metric
 
 if TYPE_CHECKING:
     from ci_remediator.github.gateway import GitHubGateway
+    from ci_remediator.github.values import RunInfo
+
+log = logging.getLogger(__name__)
 
 ACTOR = "analyzer"
 
@@ -121,11 +131,13 @@ def analyze_failure(
     started = time.monotonic()
     # GitHub is read before any row is touched: reads are harmless to repeat, and no lock is
     # held while waiting on the network.
+    run = _confirmed_run(gateway, failure)
     jobs = gateway.list_failed_jobs(failure.repository, failure.run_id, failure.run_attempt)
     logs = [
         (job, gateway.download_job_log(failure.repository, job.job_id, max_bytes=max_log_bytes))
         for job in jobs
     ]
+    baselines = _baseline_logs(gateway, run, [job.name for job in jobs], max_log_bytes)
     rules_only = [
         analyze_with_rules(
             log_text or "",
@@ -134,6 +146,7 @@ def analyze_failure(
             workflow_name=failure.workflow_name,
             failed_step_names=job.failed_steps,
             budget_chars=budget_chars,
+            baseline_log=baselines.get(job.name),
         )
         for job, log_text in logs
     ]
@@ -182,6 +195,56 @@ def analyze_failure(
         FollowUp(Step.GATE, failure_id),
         FollowUp(Step.NOTIFY, failure_id, event=StageEvent.ANALYZED),
     ]
+
+
+def _confirmed_run(gateway: GitHubGateway, failure: Failure) -> RunInfo:
+    """The attempt as the API describes it now. A webhook payload is never acted on as is:
+    GitHub signs only the body, so what it says is re-read before anything follows from it."""
+    run = gateway.get_run_attempt(failure.repository, failure.run_id, failure.run_attempt)
+    if not run.failed:
+        raise PermanentGitHubError(
+            f"{failure.repository}#{failure.run_id} attempt {failure.run_attempt} is "
+            f"{run.status}/{run.conclusion} according to the API, not failed"
+        )
+    failure.workflow_name = run.workflow_name
+    failure.head_branch = run.head_branch
+    failure.head_sha = run.head_sha
+    failure.conclusion = run.conclusion or failure.conclusion
+    failure.html_url = run.html_url
+    return run
+
+
+def _baseline_logs(
+    gateway: GitHubGateway, run: RunInfo, job_names: list[str], max_log_bytes: int
+) -> dict[str, str]:
+    """Logs of the same jobs in the last successful run of the workflow on the same branch.
+
+    Only an aid to the excerpt: when GitHub has none or cannot give it, analysis goes on.
+    """
+    if not job_names:
+        return {}
+    try:
+        baseline = gateway.last_successful_run(
+            run.repository,
+            workflow_id=run.workflow_id,
+            branch=run.head_branch,
+            before=run.created_at,
+        )
+        if baseline is None:
+            return {}
+        wanted = set(job_names)
+        logs: dict[str, str] = {}
+        for job in gateway.list_jobs(run.repository, baseline.run_id, baseline.run_attempt):
+            if job.name in wanted and job.name not in logs:
+                text = gateway.download_job_log(run.repository, job.job_id, max_bytes=max_log_bytes)
+                if text:
+                    logs[job.name] = text
+        return logs
+    except GitHubError as error:
+        if isinstance(error, AuthenticationError | RateLimitedError):
+            raise
+        log.info("no baseline log for %s#%s: %s", run.repository, run.run_id, error)
+        return {}
 
 
 def _store(

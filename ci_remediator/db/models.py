@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -71,6 +72,9 @@ class MonitoredRepository(Base):
     watermark: Mapped[datetime | None]
     last_polled_at: Mapped[datetime | None]
     runs_etag: Mapped[str | None] = mapped_column(String(200))
+    deep_scanned_at: Mapped[datetime | None]
+    # "config" for listed repositories, "org:<name>" for those an organization expanded to.
+    source: Mapped[str] = mapped_column(String(120), default="config", server_default="config")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -253,3 +257,23 @@ class WindowCounter(Base):
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(primary_key=True)
     value: Mapped[int] = mapped_column(default=0)
+
+
+class SharedMoment(Base):
+    """A named point in time every worker reads: the embedded form's stand-in for a Redis key
+    holding a rate-limit reset or the next free request slot (epoch seconds)."""
+
+    __tablename__ = "shared_moments"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    moment: Mapped[float] = mapped_column(Float)
+
+
+class DisabledCredential(Base):
+    """A GitHub credential that answered 401: polling with it stops until the config changes."""
+
+    __tablename__ = "disabled_credentials"
+
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    disabled_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,21 +1,21 @@
-"""GitHub access for ci-remediator: the gateway, its value types and its errors."""
+"""GitHub access for ci-remediator: the gateway, its value types, its errors and its budget."""
 
 from __future__ import annotations
 
-from ci_remediator.github.gateway import (
+from ci_remediator.github.errors import (
     AuthenticationError,
     GitHubError,
-    GitHubGateway,
-    JobInfo,
     PermanentGitHubError,
     RateLimitedError,
     RerunRefusedError,
-    RunInfo,
     TransientGitHubError,
 )
+from ci_remediator.github.gateway import GitHubGateway
+from ci_remediator.github.values import CreatedIssue, JobInfo, RunInfo, RunsPage
 
 __all__ = [
     "AuthenticationError",
+    "CreatedIssue",
     "GitHubError",
     "GitHubGateway",
     "JobInfo",
@@ -23,5 +23,6 @@ __all__ = [
     "RateLimitedError",
     "RerunRefusedError",
     "RunInfo",
+    "RunsPage",
     "TransientGitHubError",
 ]

@@ -1,35 +1,57 @@
-"""The one place ci-remediator talks to GitHub, over PyGithub.
+"""The one place ci-remediator talks to GitHub.
 
-Callers get plain frozen values (`RunInfo`, `JobInfo`) and a small error hierarchy that says
-what to do next (retry later or give up), never a PyGithub or requests exception. Retries and
-request pacing belong to the caller (a task's retry policy, the shared rate budget), so
-PyGithub's own retry and sleep-between-requests are switched off here: stacked retry layers
-multiply attempts and hide how long a call really took.
+PyGithub provides the transport: authentication (a token, or a GitHub App whose installation
+token it mints and refreshes), the base URL (GitHub Enterprise Server), the user agent and
+connection reuse. Every request goes through `_send`, so each one:
+- first takes a slot from the shared `RateBudget` (pacing, and GitHub's "wait until reset");
+- has its rate headers read, whatever its status;
+- turns a non-success answer into one error of `ci_remediator.github.errors`.
+Retries live here and only here: PyGithub's own retry and sleep-between-requests are off.
+Reads are retried with tenacity (3 attempts, exponential backoff with jitter); a mutating call
+is never re-sent blindly: the caller checks what GitHub did first (see `actions.executor`).
+Callers get plain frozen values (`RunInfo`, `JobInfo`, `RunsPage`), never PyGithub objects.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
-from collections.abc import Iterator
-from contextlib import contextmanager
+import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import github
 import requests
-from github.GithubException import (
-    BadCredentialsException,
-    GithubException,
-    RateLimitExceededException,
+from tenacity import (
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
 )
-from github.PaginatedList import PaginatedList
-from github.WorkflowJob import WorkflowJob
-from github.WorkflowRun import WorkflowRun
+
+from ci_remediator.github.budget import RateBudget
+from ci_remediator.github.errors import (
+    AuthenticationError,
+    GitHubError,
+    PermanentGitHubError,
+    RateLimitedError,
+    RerunRefusedError,
+    TransientGitHubError,
+    error_for_response,
+)
+from ci_remediator.github.values import (
+    CreatedIssue,
+    JobInfo,
+    RunInfo,
+    RunsPage,
+    job_info,
+    run_info,
+)
 
 __all__ = [
     "AuthenticationError",
+    "CreatedIssue",
     "GitHubError",
     "GitHubGateway",
     "JobInfo",
@@ -37,95 +59,27 @@ __all__ = [
     "RateLimitedError",
     "RerunRefusedError",
     "RunInfo",
+    "RunsPage",
     "TransientGitHubError",
 ]
 
-# Job conclusions that do not need remediation: the job passed, was skipped, or is unfinished.
-_NOT_FAILED = frozenset({"success", "skipped", "neutral"})
-_FAILED_STEP_CONCLUSIONS = frozenset({"failure", "timed_out", "cancelled"})
 # Statuses GitHub uses when it will not start a rerun (already running, too old, no failed jobs).
 _RERUN_REFUSAL_STATUSES = frozenset({403, 409, 422})
 _LOG_GONE_STATUSES = frozenset({403, 404, 410})  # 403: the signed blob link expired
 _LOG_CHUNK_BYTES = 64 * 1024
+READ_ATTEMPTS = 3
 
 
 @dataclass(frozen=True, slots=True)
-class RunInfo:
-    repository: str
-    run_id: int
-    run_attempt: int
-    workflow_name: str
-    workflow_id: int
-    event: str
-    head_branch: str | None
-    head_sha: str
-    status: str
-    conclusion: str | None
-    html_url: str
-    created_at: datetime
-    updated_at: datetime
-    actor: str | None
-
-    @property
-    def is_completed(self) -> bool:
-        return self.status == "completed"
-
-    @property
-    def succeeded(self) -> bool:
-        return self.conclusion == "success"
+class _Answer:
+    status: int
+    headers: dict[str, str]
+    data: Any
 
 
-@dataclass(frozen=True, slots=True)
-class JobInfo:
-    job_id: int
-    name: str
-    conclusion: str | None
-    failed_steps: tuple[str, ...]
-    html_url: str
-
-
-class GitHubError(Exception):
-    """Base of every error the gateway raises; `status` is the HTTP status when there was one."""
-
-    def __init__(self, message: str, *, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class TransientGitHubError(GitHubError):
-    """5xx, connection errors, timeouts: the same call may well succeed later."""
-
-
-class PermanentGitHubError(GitHubError):
-    """A 4xx that retrying will not change (404, 422, ...)."""
-
-
-class AuthenticationError(PermanentGitHubError):
-    """401: the token is missing, wrong or revoked."""
-
-
-class RateLimitedError(TransientGitHubError):
-    """GitHub's primary or secondary rate limit. Wait until `reset_at` / `retry_after_s`."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        reset_at: datetime | None = None,
-        retry_after_s: float | None = None,
-    ) -> None:
-        super().__init__(message, status=status)
-        self.reset_at = reset_at
-        self.retry_after_s = retry_after_s
-
-
-class RerunRefusedError(PermanentGitHubError):
-    """GitHub would not start a rerun; `reason` is GitHub's own message."""
-
-    def __init__(self, message: str, *, reason: str, status: int | None = None) -> None:
-        super().__init__(message, status=status)
-        self.reason = reason
+def _retryable(error: BaseException) -> bool:
+    # A rate-limited read waits for the budget's verdict, not for a quick retry.
+    return isinstance(error, TransientGitHubError) and not isinstance(error, RateLimitedError)
 
 
 class GitHubGateway:
@@ -135,21 +89,31 @@ class GitHubGateway:
     """
 
     def __init__(
-        self, *, base_url: str, token: str, timeout_s: float = 15.0, per_page: int = 100
+        self,
+        *,
+        base_url: str,
+        token: str | None = None,
+        auth: github.Auth.Auth | None = None,
+        budget: RateBudget | None = None,
+        timeout_s: float = 15.0,
+        per_page: int = 100,
+        read_retry_wait_s: float = 0.5,
     ) -> None:
+        if token and auth is not None:
+            raise ValueError("give a token or an auth, not both")
         self._timeout_s = timeout_s
         self._per_page = per_page
+        self._budget = budget
+        self._read_retry_wait_s = read_retry_wait_s
         self._github = github.Github(
             base_url=base_url.rstrip("/"),
-            auth=github.Auth.Token(token) if token else None,
-            timeout=math.ceil(timeout_s),  # PyGithub asserts an int
+            auth=auth if auth is not None else github.Auth.Token(token) if token else None,
+            timeout=max(1, round(timeout_s)),  # PyGithub asserts an int
             per_page=per_page,
             user_agent="ci-remediator",
             retry=None,
             seconds_between_requests=None,
             seconds_between_writes=None,
-            # Lazy objects cost no request until an attribute is read: get_repo() is free.
-            lazy=True,
         )
         # Log downloads go to a signed storage URL that must not receive the token.
         self._blob_session = requests.Session()
@@ -164,221 +128,365 @@ class GitHubGateway:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    # ----------------------------------------------------------------------- runs ----
+
+    def runs_page(self, repository: str, *, etag: str | None = None) -> RunsPage:
+        """The newest page of completed runs, asked conditionally.
+
+        The URL never changes between polls (no moving `created>=` filter), so GitHub can
+        answer 304 Not Modified, which does not count against the primary rate limit.
+        """
+        path = f"/repos/{repository}/actions/runs"
+        params = {"status": "completed", "per_page": str(self._per_page)}
+        return self._runs_page(repository, path, params, etag=etag)
+
+    def next_runs_page(self, repository: str, page: RunsPage) -> RunsPage | None:
+        if page.next_url is None:
+            return None
+        return self._runs_page(repository, page.next_url, None, etag=None)
+
     def list_failed_runs(
-        self, repository: str, *, since: datetime | None = None, max_pages: int = 5
+        self, repository: str, *, since: datetime | None = None, max_pages: int = 10
     ) -> list[RunInfo]:
-        """Failed runs, newest first, created at or after `since`, at most `max_pages` pages."""
+        """Completed runs with a failing conclusion created at or after `since`, newest first.
+
+        An unconditional scan (the deep scan): it also catches new attempts of older runs.
+        """
         if since is not None and since.tzinfo is None:
             raise ValueError("since must be timezone-aware")
-        filters: dict[str, Any] = {"status": "failure"}
+        params = {"status": "completed", "per_page": str(self._per_page)}
         if since is not None:
-            # GitHub filters server-side; the loop below still stops at older runs.
-            filters["created"] = ">=" + _iso(since)
+            params["created"] = ">=" + since.strftime("%Y-%m-%dT%H:%M:%SZ")
         found: list[RunInfo] = []
-        with _github_errors(f"list failed runs of {repository}"):
-            runs = self._repo(repository).get_workflow_runs(**filters)
-            # islice never asks for the item after the limit, so no extra page is fetched.
-            for run in itertools.islice(runs, max_pages * self._per_page):
-                info = _run_info(repository, run)
-                if since is not None and info.created_at < since:
-                    break
-                found.append(info)
-        return found
+        page: RunsPage | None = self._runs_page(
+            repository, f"/repos/{repository}/actions/runs", params, etag=None
+        )
+        pages_read = 1
+        while page is not None:
+            found.extend(run for run in page.runs if run.failed)
+            older_than_since = since is not None and page.runs and page.runs[-1].created_at < since
+            if older_than_since or pages_read >= max_pages:
+                break
+            page = self.next_runs_page(repository, page)
+            pages_read += 1
+        return [run for run in found if since is None or run.created_at >= since]
 
     def get_run(self, repository: str, run_id: int) -> RunInfo:
-        with _github_errors(f"get run {repository}#{run_id}"):
-            run = self._repo(repository).get_workflow_run(run_id)
-            return _run_info(repository, run)
+        answer = self._read(
+            "GET", f"/repos/{repository}/actions/runs/{run_id}", f"get run {repository}#{run_id}"
+        )
+        return run_info(repository, answer.data)
 
     def get_run_attempt(self, repository: str, run_id: int, attempt: int) -> RunInfo:
-        # PyGithub has no method for run attempts.
-        path = f"/repos/{repository}/actions/runs/{run_id}/attempts/{attempt}"
-        with _github_errors(f"get run {repository}#{run_id} attempt {attempt}"):
-            headers, data = self._github.requester.requestJsonAndCheck("GET", path)
-            run = self._github.create_from_raw_data(WorkflowRun, data, headers)
-            return _run_info(repository, run)
+        answer = self._read(
+            "GET",
+            f"/repos/{repository}/actions/runs/{run_id}/attempts/{attempt}",
+            f"get run {repository}#{run_id} attempt {attempt}",
+        )
+        return run_info(repository, answer.data)
+
+    def last_successful_run(
+        self, repository: str, *, workflow_id: int, branch: str | None, before: datetime
+    ) -> RunInfo | None:
+        """The newest successful run of the workflow on the branch created before `before`."""
+        params = {"status": "success", "per_page": "10"}
+        if branch:
+            params["branch"] = branch
+        answer = self._read(
+            "GET",
+            f"/repos/{repository}/actions/workflows/{workflow_id}/runs",
+            f"find the last successful run of workflow {workflow_id} in {repository}",
+            params=params,
+        )
+        for data in answer.data.get("workflow_runs", ()):
+            run = run_info(repository, data)
+            if run.succeeded and run.created_at < before:
+                return run
+        return None
+
+    # ----------------------------------------------------------------------- jobs ----
 
     def list_failed_jobs(self, repository: str, run_id: int, attempt: int) -> list[JobInfo]:
         """Jobs of that attempt that finished without passing (failure, timed_out, ...)."""
-        # PyGithub's WorkflowRun.jobs() lists the latest attempt only; attempts need their URL.
+        return [job for job in self.list_jobs(repository, run_id, attempt) if job.failed]
+
+    def list_jobs(self, repository: str, run_id: int, attempt: int) -> list[JobInfo]:
         path = f"/repos/{repository}/actions/runs/{run_id}/attempts/{attempt}/jobs"
-        with _github_errors(f"list jobs of {repository}#{run_id} attempt {attempt}"):
-            jobs = PaginatedList(WorkflowJob, self._github.requester, path, None, list_item="jobs")
-            return [_job_info(job) for job in jobs if _job_failed(job.conclusion)]
+        action = f"list jobs of {repository}#{run_id} attempt {attempt}"
+        jobs: list[JobInfo] = []
+        for data in self._paginate(path, {"per_page": str(self._per_page)}, "jobs", action):
+            jobs.append(job_info(data))
+        return jobs
 
     def download_job_log(
         self, repository: str, job_id: int, *, max_bytes: int = 5_000_000
     ) -> str | None:
-        """The last `max_bytes` of a job's log, or None when GitHub no longer has it."""
+        """The last `max_bytes` of a job's log, or None when GitHub no longer has it.
+
+        A cut log starts with a `[ci-remediator: log truncated ...]` line.
+        """
         if max_bytes <= 0:
             raise ValueError("max_bytes must be positive")
         action = f"download log of job {job_id} in {repository}"
-        with _github_errors(action):
-            try:
-                location = _logs_location(self._repo(repository).get_workflow_job(job_id))
-            except GithubException as exc:
-                if exc.status in (404, 410):
-                    return None
-                raise
-            return self._download_tail(location, max_bytes, action)
+        try:
+            answer = self._read(
+                "GET", f"/repos/{repository}/actions/jobs/{job_id}/logs", action, expect=(302,)
+            )
+        except PermanentGitHubError as error:
+            if error.status in (404, 410) and not isinstance(error, AuthenticationError):
+                return None
+            raise
+        location = answer.headers.get("location")
+        if not location:
+            raise TransientGitHubError(f"{action}: 302 without a Location header", status=302)
+        return self._download_tail(location, max_bytes, action)
+
+    # ---------------------------------------------------------- remediation calls ----
+    # None of these is retried here: a POST that timed out may have worked. The executor
+    # reads the run's attempt before sending anything twice.
 
     def rerun_failed_jobs(self, repository: str, run_id: int) -> None:
-        # WorkflowRun.rerun_failed_jobs() returns only a bool and drops GitHub's refusal
-        # message, which the caller needs (already running vs too old), so call the endpoint.
-        path = f"/repos/{repository}/actions/runs/{run_id}/rerun-failed-jobs"
-        action = f"rerun failed jobs of {repository}#{run_id}"
-        try:
-            self._github.requester.requestJsonAndCheck("POST", path)
-        except GithubException as exc:
-            error = _translate(exc, action)
-            if type(error) is PermanentGitHubError and exc.status in _RERUN_REFUSAL_STATUSES:
-                reason = _message(exc)
-                raise RerunRefusedError(
-                    f"{action}: GitHub refused: {reason}", reason=reason, status=exc.status
-                ) from exc
-            raise error from exc
-        except requests.RequestException as exc:
-            raise _transient_from_requests(exc, action) from exc
+        self._rerun(
+            f"/repos/{repository}/actions/runs/{run_id}/rerun-failed-jobs",
+            f"rerun failed jobs of {repository}#{run_id}",
+            body=None,
+        )
 
-    def _repo(self, repository: str) -> Any:
-        return self._github.get_repo(repository)
+    def rerun_run(
+        self, repository: str, run_id: int, *, enable_debug_logging: bool = False
+    ) -> None:
+        self._rerun(
+            f"/repos/{repository}/actions/runs/{run_id}/rerun",
+            f"rerun {repository}#{run_id}",
+            body={"enable_debug_logging": True} if enable_debug_logging else None,
+        )
+
+    def cancel_run(self, repository: str, run_id: int) -> None:
+        self._send(
+            "POST",
+            f"/repos/{repository}/actions/runs/{run_id}/cancel",
+            f"cancel {repository}#{run_id}",
+            expect=(202,),
+        )
+
+    def delete_caches(self, repository: str, *, key: str, ref: str | None = None) -> int:
+        """Delete the Actions caches with exactly this key; how many there were (0 if none)."""
+        params = {"key": key} if ref is None else {"key": key, "ref": ref}
+        try:
+            answer = self._send(
+                "DELETE",
+                f"/repos/{repository}/actions/caches",
+                f"delete caches of {repository}",
+                params=params,
+            )
+        except PermanentGitHubError as error:
+            if error.status == 404 and not isinstance(error, AuthenticationError):
+                return 0
+            raise
+        return int(answer.data.get("total_count", 0)) if isinstance(answer.data, dict) else 0
+
+    def create_issue(
+        self, repository: str, *, title: str, body: str, labels: tuple[str, ...] = ()
+    ) -> CreatedIssue:
+        answer = self._send(
+            "POST",
+            f"/repos/{repository}/issues",
+            f"create an issue in {repository}",
+            body={"title": title, "body": body, "labels": list(labels)},
+            expect=(201,),
+        )
+        return CreatedIssue(number=int(answer.data["number"]), html_url=answer.data["html_url"])
+
+    def close_issue(self, repository: str, number: int) -> None:
+        self._send(
+            "PATCH",
+            f"/repos/{repository}/issues/{number}",
+            f"close issue {repository}#{number}",
+            body={"state": "closed"},
+        )
+
+    def dispatch_workflow(
+        self, repository: str, *, workflow: str, ref: str, inputs: Mapping[str, str]
+    ) -> None:
+        """`workflow_dispatch` a configured workflow (its file name or id) at `ref`."""
+        self._send(
+            "POST",
+            f"/repos/{repository}/actions/workflows/{workflow}/dispatches",
+            f"dispatch {workflow} in {repository}",
+            body={"ref": ref, "inputs": dict(inputs)},
+            expect=(204,),
+        )
+
+    # -------------------------------------------------------------- repositories ----
+
+    def list_org_repositories(self, org: str) -> list[str]:
+        action = f"list repositories of {org}"
+        params = {"per_page": str(self._per_page), "type": "all"}
+        return [
+            str(repo["full_name"])
+            for repo in self._paginate(f"/orgs/{org}/repos", params, None, action)
+            if not repo.get("archived")
+        ]
+
+    def list_installation_repositories(self) -> list[str]:
+        params = {"per_page": str(self._per_page)}
+        action = "list the App installation's repositories"
+        return [
+            str(repo["full_name"])
+            for repo in self._paginate("/installation/repositories", params, "repositories", action)
+            if not repo.get("archived")
+        ]
+
+    # ------------------------------------------------------------------ plumbing ----
+
+    def _rerun(self, path: str, action: str, *, body: dict[str, Any] | None) -> None:
+        try:
+            self._send("POST", path, action, body=body, expect=(201,))
+        except PermanentGitHubError as error:
+            if type(error) is PermanentGitHubError and error.status in _RERUN_REFUSAL_STATUSES:
+                raise RerunRefusedError(
+                    f"{action}: GitHub refused: {error.github_message}",
+                    reason=error.github_message,
+                    status=error.status,
+                ) from error
+            raise
+
+    def _runs_page(
+        self,
+        repository: str,
+        path: str,
+        params: dict[str, str] | None,
+        *,
+        etag: str | None,
+    ) -> RunsPage:
+        headers = {"If-None-Match": etag} if etag else None
+        answer = self._read(
+            "GET",
+            path,
+            f"list runs of {repository}",
+            params=params,
+            headers=headers,
+            expect=(304,),
+        )
+        if answer.status == 304:
+            return RunsPage(not_modified=True, etag=etag, runs=(), next_url=None)
+        runs = tuple(run_info(repository, data) for data in answer.data.get("workflow_runs", ()))
+        return RunsPage(
+            not_modified=False,
+            etag=answer.headers.get("etag"),
+            runs=runs,
+            next_url=_next_link(answer.headers.get("link")),
+        )
+
+    def _paginate(
+        self, path: str, params: dict[str, str], list_key: str | None, action: str
+    ) -> Iterator[Any]:
+        url: str | None = path
+        query: dict[str, str] | None = params
+        while url is not None:
+            answer = self._read("GET", url, action, params=query)
+            items = answer.data if list_key is None else answer.data.get(list_key, ())
+            yield from items
+            url, query = _next_link(answer.headers.get("link")), None
+
+    def _read(
+        self,
+        method: str,
+        path: str,
+        action: str,
+        *,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        expect: tuple[int, ...] = (),
+    ) -> _Answer:
+        for attempt in Retrying(
+            retry=retry_if_exception(_retryable),
+            stop=stop_after_attempt(READ_ATTEMPTS),
+            wait=wait_exponential_jitter(multiplier=self._read_retry_wait_s, max=8.0),
+            reraise=True,
+        ):
+            with attempt:
+                return self._send(
+                    method, path, action, params=params, headers=headers, expect=expect
+                )
+        raise AssertionError("unreachable: tenacity re-raises the last error")
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        action: str,
+        *,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        body: dict[str, Any] | None = None,
+        expect: tuple[int, ...] = (),
+    ) -> _Answer:
+        """One HTTP request, under the budget; a success or one of the gateway's errors."""
+        if self._budget is not None:
+            self._budget.acquire()
+        url = path if not params else f"{path}?{urlencode(params)}"
+        try:
+            status, raw_headers, output = self._github.requester.requestJson(
+                method, url, headers=headers, input=body
+            )
+        except requests.RequestException as exc:
+            raise TransientGitHubError(f"{action}: {type(exc).__name__}: {exc}") from exc
+        except github.GithubException as exc:  # App token exchange refused, etc.
+            if exc.status == 401:
+                raise AuthenticationError(f"{action}: 401 {exc.message}", status=401) from exc
+            raise error_for_response(exc.status, {}, json.dumps(exc.data), action) from exc
+        answer_headers = {str(key).lower(): str(value) for key, value in raw_headers.items()}
+        if self._budget is not None:
+            self._budget.observe(answer_headers)
+        if status >= 300 and status not in expect:
+            error = error_for_response(status, answer_headers, output, action)
+            if isinstance(error, RateLimitedError) and self._budget is not None:
+                self._budget.rate_limited(error)
+            raise error
+        data = json.loads(output) if output and status != 304 else None
+        return _Answer(status, answer_headers, data)
 
     def _download_tail(self, location: str, max_bytes: int, action: str) -> str | None:
-        with self._blob_session.get(location, stream=True, timeout=self._timeout_s) as response:
-            if response.status_code in _LOG_GONE_STATUSES:
-                return None
-            if response.status_code >= 500:
-                raise TransientGitHubError(
-                    f"{action}: log storage answered {response.status_code}",
-                    status=response.status_code,
-                )
-            if response.status_code >= 400:
-                raise PermanentGitHubError(
-                    f"{action}: log storage answered {response.status_code}",
-                    status=response.status_code,
-                )
-            return _read_tail(response, max_bytes).decode("utf-8", errors="replace")
+        try:
+            with self._blob_session.get(location, stream=True, timeout=self._timeout_s) as response:
+                if response.status_code in _LOG_GONE_STATUSES:
+                    return None
+                if response.status_code >= 400:
+                    raise error_for_response(
+                        response.status_code, {}, response.content[:500], action + " (storage)"
+                    )
+                tail, dropped = _read_tail(response, max_bytes)
+        except requests.RequestException as exc:
+            raise TransientGitHubError(f"{action}: {type(exc).__name__}: {exc}") from exc
+        text = tail.decode("utf-8", errors="replace")
+        if dropped:
+            # Cut at a line start, and say so: a half line would read as a real one.
+            text = text.split("\n", 1)[-1]
+            text = f"[ci-remediator: log truncated, first {dropped} bytes dropped]\n{text}"
+        return text
 
 
-@contextmanager
-def _github_errors(action: str) -> Iterator[None]:
-    """Turn PyGithub and requests exceptions into the gateway's own errors."""
-    try:
-        yield
-    except GithubException as exc:
-        raise _translate(exc, action) from exc
-    except requests.RequestException as exc:
-        raise _transient_from_requests(exc, action) from exc
-
-
-def _translate(exc: GithubException, action: str) -> GitHubError:
-    status = exc.status
-    headers = {str(key).lower(): str(value) for key, value in (exc.headers or {}).items()}
-    text = f"{action}: {status} {_message(exc)}"
-    if isinstance(exc, BadCredentialsException) or status == 401:
-        return AuthenticationError(text, status=status)
-    if _is_rate_limited(exc, headers):
-        return RateLimitedError(
-            text,
-            status=status,
-            reset_at=_reset_at(headers),
-            retry_after_s=_retry_after_s(headers),
-        )
-    if status is None or status >= 500 or status == 408:
-        return TransientGitHubError(text, status=status)
-    return PermanentGitHubError(text, status=status)
-
-
-def _is_rate_limited(exc: GithubException, headers: dict[str, str]) -> bool:
-    if isinstance(exc, RateLimitExceededException) or exc.status == 429:
-        return True
-    # GitHub's documented signal for the primary limit: 403 with no budget left.
-    return exc.status == 403 and headers.get("x-ratelimit-remaining") == "0"
-
-
-def _transient_from_requests(exc: requests.RequestException, action: str) -> GitHubError:
-    return TransientGitHubError(f"{action}: {type(exc).__name__}: {exc}")
-
-
-def _message(exc: GithubException) -> str:
-    data = exc.data
-    if isinstance(data, dict) and isinstance(data.get("message"), str):
-        return str(data["message"])
-    return exc.message or str(data or "")
-
-
-def _reset_at(headers: dict[str, str]) -> datetime | None:
-    try:
-        return datetime.fromtimestamp(int(headers["x-ratelimit-reset"]), tz=UTC)
-    except (KeyError, ValueError):
+def _next_link(header: str | None) -> str | None:
+    """The `rel="next"` URL of a Link header."""
+    if not header:
         return None
+    for part in header.split(","):
+        url, _, rest = part.partition(";")
+        if 'rel="next"' in rest:
+            return url.strip().strip("<>")
+    return None
 
 
-def _retry_after_s(headers: dict[str, str]) -> float | None:
-    try:
-        return float(headers["retry-after"])
-    except (KeyError, ValueError):
-        return None
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _utc(moment: datetime) -> datetime:
-    # PyGithub 2.x parses GitHub's "Z" timestamps as aware datetimes; older ones were naive UTC.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _run_info(repository: str, run: WorkflowRun) -> RunInfo:
-    actor = run.actor
-    return RunInfo(
-        repository=repository,
-        run_id=run.id,
-        run_attempt=run.run_attempt,
-        workflow_name=run.name,
-        workflow_id=run.workflow_id,
-        event=run.event,
-        head_branch=run.head_branch,
-        head_sha=run.head_sha,
-        status=run.status,
-        conclusion=run.conclusion,
-        html_url=run.html_url,
-        created_at=_utc(run.created_at),
-        updated_at=_utc(run.updated_at),
-        actor=actor.login if actor is not None else None,
-    )
-
-
-def _job_failed(conclusion: str | None) -> bool:
-    return conclusion is not None and conclusion not in _NOT_FAILED
-
-
-def _job_info(job: WorkflowJob) -> JobInfo:
-    failed_steps = tuple(
-        step.name for step in job.steps if step.conclusion in _FAILED_STEP_CONCLUSIONS
-    )
-    return JobInfo(
-        job_id=job.id,
-        name=job.name,
-        conclusion=job.conclusion,
-        failed_steps=failed_steps,
-        html_url=job.html_url,
-    )
-
-
-def _logs_location(job: WorkflowJob) -> str:
-    """The signed URL GitHub redirects to (GET .../jobs/{id}/logs answers 302 + Location)."""
-    logs_url: Any = job.logs_url
-    # A method in PyGithub 2.10, a property in some earlier 2.x releases.
-    return str(logs_url() if callable(logs_url) else logs_url)
-
-
-def _read_tail(response: requests.Response, max_bytes: int) -> bytes:
-    """Stream the body keeping only the last `max_bytes`: failures show at the end of logs."""
+def _read_tail(response: requests.Response, max_bytes: int) -> tuple[bytes, int]:
+    """Stream the body keeping only the last `max_bytes` (failures show at the end of logs);
+    returns them and how many bytes were dropped before."""
     tail = bytearray()
+    total = 0
     for chunk in response.iter_content(chunk_size=_LOG_CHUNK_BYTES):
         tail += chunk
+        total += len(chunk)
         if len(tail) > 2 * max_bytes:  # trim in batches, not on every chunk
             del tail[:-max_bytes]
-    return bytes(tail[-max_bytes:])
+    kept = bytes(tail[-max_bytes:])
+    return kept, total - len(kept)

@@ -7,7 +7,7 @@ import threading
 from rich.console import Console
 from rich.markup import escape
 
-from ci_remediator.notify.messages import StageMessage
+from ci_remediator.notify.messages import StageMessage, SystemAlert
 
 STYLE = {"info": "cyan", "success": "green", "warning": "yellow", "critical": "bold red"}
 
@@ -23,5 +23,13 @@ class ConsoleNotifier:
         text = f"[{style}]{escape(message.title)}[/]"
         if message.lines:
             text += "  " + escape(" | ".join(message.lines))
+        with self._lock:
+            self._console.print(text, highlight=False, soft_wrap=True)
+
+    def alert(self, alert: SystemAlert) -> None:
+        style = STYLE.get(alert.severity, "white")
+        text = f"[{style}]ALERT: {escape(alert.title)}[/]"
+        if alert.lines:
+            text += "  " + escape(" | ".join(alert.lines))
         with self._lock:
             self._console.print(text, highlight=False, soft_wrap=True)

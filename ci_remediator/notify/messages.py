@@ -31,6 +31,15 @@ class StageMessage:
     run_url: str
 
 
+@dataclass(frozen=True, slots=True)
+class SystemAlert:
+    """About ci-remediator itself rather than one failure (a credential GitHub refused)."""
+
+    severity: str
+    title: str
+    lines: tuple[str, ...]
+
+
 def _lines_for(
     event: StageEvent,
     failure: Failure,

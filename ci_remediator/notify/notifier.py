@@ -9,13 +9,15 @@ from sqlalchemy.orm import Session
 
 from ci_remediator.audit import record_audit
 from ci_remediator.domain import StageEvent
-from ci_remediator.notify.messages import StageMessage, build_stage_message
+from ci_remediator.notify.messages import StageMessage, SystemAlert, build_stage_message
 
 log = logging.getLogger(__name__)
 
 
 class Notifier(Protocol):
     def send(self, message: StageMessage) -> None: ...
+
+    def alert(self, alert: SystemAlert) -> None: ...
 
 
 def deliver(notifier: Notifier, message: StageMessage) -> bool:
@@ -26,6 +28,16 @@ def deliver(notifier: Notifier, message: StageMessage) -> bool:
         log.exception(
             "notification for failure %s (%s) was not delivered", message.failure_id, message.event
         )
+        return False
+    return True
+
+
+def raise_alert(notifier: Notifier, alert: SystemAlert) -> bool:
+    """Send a system alert; like `deliver`, an outage is logged, never raised."""
+    try:
+        notifier.alert(alert)
+    except Exception:
+        log.exception("alert %r was not delivered", alert.title)
         return False
     return True
 

@@ -156,18 +156,24 @@ def test_download_job_log_keeps_the_tail(sandbox: GitHubSandbox, gateway: GitHub
     log = gateway.download_job_log(REPO, job.job_id, max_bytes=1000)
 
     assert log is not None
-    assert len(log.encode()) == 1000
-    assert log.endswith("FATAL: the real error\n")
-    assert log_text.endswith(log)
+    marker, kept = log.split("\n", 1)
+    assert marker.startswith("[ci-remediator: log truncated, first ")
+    assert kept.endswith("FATAL: the real error\n")
+    assert log_text.endswith(kept)
+    assert kept.startswith("line ")  # cut at a line start, not mid-line
+    assert len(kept.encode()) <= 1000
 
 
 def test_download_job_log_replaces_invalid_utf8_cut_at_the_boundary(
     sandbox: GitHubSandbox, gateway: GitHubGateway
 ) -> None:
-    run_id = add_run(sandbox, log_text="é" * 10)  # two bytes each: an odd tail cuts one
+    run_id = add_run(sandbox, log_text="ok\n" + "é" * 10)  # two bytes each: an odd cut
     (job,) = gateway.list_failed_jobs(REPO, run_id, 1)
 
-    assert gateway.download_job_log(REPO, job.job_id, max_bytes=5) == "\ufffdéé"
+    log = gateway.download_job_log(REPO, job.job_id, max_bytes=5)
+
+    assert log is not None
+    assert log.endswith("\n\ufffdéé")
 
 
 def test_download_job_log_returns_none_when_unavailable(
@@ -215,15 +221,19 @@ def test_revoked_token_is_an_authentication_error(sandbox: GitHubSandbox) -> Non
         revoked.list_failed_runs(REPO)
 
 
-def test_server_errors_are_transient(sandbox: GitHubSandbox, gateway: GitHubGateway) -> None:
+def test_reads_retry_server_errors_three_times_in_all(sandbox: GitHubSandbox) -> None:
     run_id = add_run(sandbox)
-    sandbox.inject_error(502, path_pattern=r".*/actions/runs/\d+")
+    sandbox.inject_error(502, path_pattern=r".*/actions/runs/\d+", times=3)
 
-    with pytest.raises(TransientGitHubError) as caught:
-        gateway.get_run(REPO, run_id)
+    with GitHubGateway(base_url=sandbox.url, token="t", read_retry_wait_s=0.01) as gateway:
+        with pytest.raises(TransientGitHubError) as caught:
+            gateway.get_run(REPO, run_id)
+        assert caught.value.status == 502
+        assert sandbox.count("GET", r".*/actions/runs/\d+") == 3
 
-    assert caught.value.status == 502
-    assert gateway.get_run(REPO, run_id).run_id == run_id  # only the injected call failed
+        sandbox.inject_error(503, path_pattern=r".*/actions/runs/\d+", times=2)
+        assert gateway.get_run(REPO, run_id).run_id == run_id  # the third attempt answers
+    assert sandbox.count("GET", r".*/actions/runs/\d+") == 6
 
 
 def test_connection_refused_is_transient(sandbox: GitHubSandbox) -> None:

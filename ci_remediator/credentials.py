@@ -1,0 +1,42 @@
+"""Credentials GitHub refused: polling with one stops, and one critical alert says so."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ci_remediator.audit import record_audit
+from ci_remediator.db.models import DisabledCredential
+
+
+def credential_disabled(session: Session, fingerprint: str) -> bool:
+    return (
+        session.scalar(
+            select(DisabledCredential.fingerprint).where(
+                DisabledCredential.fingerprint == fingerprint
+            )
+        )
+        is not None
+    )
+
+
+def disable_credential(session: Session, *, fingerprint: str, reason: str) -> bool:
+    """Mark the credential refused; True only for the call that marked it (alert once)."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    marked = session.scalar(
+        insert(DisabledCredential)
+        .values(fingerprint=fingerprint, reason=reason[:1000])
+        .on_conflict_do_nothing(index_elements=["fingerprint"])
+        .returning(DisabledCredential.fingerprint)
+    )
+    if marked is None:
+        return False
+    record_audit(
+        session,
+        actor="github",
+        action="credential_disabled",
+        outcome="failure",
+        detail={"credential": fingerprint, "reason": reason[:500]},
+    )
+    return True

@@ -1,0 +1,49 @@
+"""poll cursors, shared moments and disabled credentials
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-26 02:02:37.272278
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "disabled_credentials",
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("disabled_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("fingerprint", name=op.f("pk_disabled_credentials")),
+    )
+    op.create_table(
+        "shared_moments",
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("moment", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_shared_moments")),
+    )
+    op.add_column(
+        "monitored_repositories",
+        sa.Column("deep_scanned_at", sa.DateTime(timezone=True), nullable=True),
+    )
+    op.add_column(
+        "monitored_repositories",
+        sa.Column("source", sa.String(length=120), server_default="config", nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_column("monitored_repositories", "source")
+    op.drop_column("monitored_repositories", "deep_scanned_at")
+    op.drop_table("shared_moments")
+    op.drop_table("disabled_credentials")

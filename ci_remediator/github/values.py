@@ -1,0 +1,111 @@
+"""Plain values the gateway hands out: no PyGithub object ever leaves `ci_remediator.github`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+FAILING_CONCLUSIONS = frozenset({"failure", "timed_out", "startup_failure"})
+# Job conclusions that do not need remediation: the job passed, was skipped, or is unfinished.
+_NOT_FAILED = frozenset({"success", "skipped", "neutral"})
+_FAILED_STEP_CONCLUSIONS = frozenset({"failure", "timed_out", "cancelled"})
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    repository: str
+    run_id: int
+    run_attempt: int
+    workflow_name: str
+    workflow_id: int
+    event: str
+    head_branch: str | None
+    head_sha: str
+    status: str
+    conclusion: str | None
+    html_url: str
+    created_at: datetime
+    updated_at: datetime
+    actor: str | None
+
+    @property
+    def is_completed(self) -> bool:
+        return self.status == "completed"
+
+    @property
+    def succeeded(self) -> bool:
+        return self.conclusion == "success"
+
+    @property
+    def failed(self) -> bool:
+        return self.conclusion in FAILING_CONCLUSIONS
+
+
+@dataclass(frozen=True, slots=True)
+class JobInfo:
+    job_id: int
+    name: str
+    conclusion: str | None
+    failed_steps: tuple[str, ...]
+    html_url: str
+
+    @property
+    def failed(self) -> bool:
+        return self.conclusion is not None and self.conclusion not in _NOT_FAILED
+
+
+@dataclass(frozen=True, slots=True)
+class RunsPage:
+    """One page of a repository's runs list; `not_modified` when GitHub answered 304."""
+
+    not_modified: bool
+    etag: str | None
+    runs: tuple[RunInfo, ...]
+    next_url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedIssue:
+    number: int
+    html_url: str
+
+
+def parse_time(value: str) -> datetime:
+    """GitHub's ISO-8601 timestamps ("2024-05-01T12:00:00Z") as aware UTC datetimes."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def run_info(repository: str, data: dict[str, Any]) -> RunInfo:
+    actor = data.get("actor") or data.get("triggering_actor")
+    return RunInfo(
+        repository=repository,
+        run_id=int(data["id"]),
+        run_attempt=int(data.get("run_attempt") or 1),
+        workflow_name=str(data.get("name") or data.get("display_title") or ""),
+        workflow_id=int(data["workflow_id"]),
+        event=str(data.get("event") or ""),
+        head_branch=data.get("head_branch"),
+        head_sha=str(data.get("head_sha") or ""),
+        status=str(data.get("status") or ""),
+        conclusion=data.get("conclusion"),
+        html_url=str(data.get("html_url") or ""),
+        created_at=parse_time(data["created_at"]),
+        updated_at=parse_time(data.get("updated_at") or data["created_at"]),
+        actor=actor.get("login") if isinstance(actor, dict) else None,
+    )
+
+
+def job_info(data: dict[str, Any]) -> JobInfo:
+    failed_steps = tuple(
+        str(step.get("name"))
+        for step in data.get("steps") or ()
+        if step.get("conclusion") in _FAILED_STEP_CONCLUSIONS
+    )
+    return JobInfo(
+        job_id=int(data["id"]),
+        name=str(data.get("name") or ""),
+        conclusion=data.get("conclusion"),
+        failed_steps=failed_steps,
+        html_url=str(data.get("html_url") or ""),
+    )

@@ -1,0 +1,83 @@
+"""Which repositories are watched: the configured list, plus every repository of the
+configured organizations (or, with GitHub App auth, of the App installation in them)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ci_remediator.audit import record_audit
+from ci_remediator.db.models import MonitoredRepository
+
+if TYPE_CHECKING:
+    from ci_remediator.github.gateway import GitHubGateway
+
+
+def expand_organizations(
+    session: Session,
+    *,
+    gateway: GitHubGateway,
+    organizations: tuple[str, ...],
+    via_installation: bool,
+) -> list[str]:
+    """Sync the organizations' repositories into `monitored_repositories`; the names found.
+
+    With App auth the installation's own list is used (an App sees only what it was granted);
+    a repository that left an organization is disabled, never deleted (its history stays).
+    """
+    if not organizations:
+        return []
+    wanted = {org.lower() for org in organizations}
+    if via_installation:
+        names = [
+            name
+            for name in gateway.list_installation_repositories()
+            if name.split("/", 1)[0].lower() in wanted
+        ]
+        by_org = {
+            org: [n for n in names if n.split("/", 1)[0].lower() == org.lower()]
+            for org in organizations
+        }
+    else:
+        by_org = {org: gateway.list_org_repositories(org) for org in organizations}
+    found: list[str] = []
+    for org, names in by_org.items():
+        source = f"org:{org}"
+        existing = {
+            row.full_name: row
+            for row in session.scalars(
+                select(MonitoredRepository).where(
+                    MonitoredRepository.full_name.in_(names)
+                    | (MonitoredRepository.source == source)
+                )
+            )
+        }
+        for name in names:
+            row = existing.get(name)
+            if row is None:
+                session.add(MonitoredRepository(full_name=name, source=source))
+            elif row.source == source:
+                row.enabled = True
+        for name, row in existing.items():
+            if row.source == source and name not in names and row.enabled:
+                row.enabled = False
+        found.extend(names)
+    record_audit(
+        session,
+        actor="monitor",
+        action="organizations_expanded",
+        detail={"organizations": list(organizations), "repositories": len(found)},
+    )
+    return found
+
+
+def repositories_to_poll(session: Session, *, configured: tuple[str, ...]) -> list[str]:
+    """The configured repositories, then the enabled ones organizations expanded to."""
+    expanded = session.scalars(
+        select(MonitoredRepository.full_name)
+        .where(MonitoredRepository.enabled, MonitoredRepository.source.startswith("org:"))
+        .order_by(MonitoredRepository.full_name)
+    ).all()
+    return list(dict.fromkeys([*configured, *expanded]))

@@ -1,0 +1,100 @@
+"""GitHub webhook deliveries: check the signature, record failing runs, nothing more.
+
+GitHub signs only the body, so a replayed delivery cannot be told from a redelivery: both are
+harmless because recording is idempotent by (repository, run id, run attempt). Nothing in the
+payload is acted on directly: the analyze step re-reads the run through the API first. The
+handler only records and enqueues, to answer within GitHub's 10 seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ci_remediator.audit import record_audit
+from ci_remediator.db.models import DetectionSource
+from ci_remediator.detection import follow_ups_for_new_failure, record_failure
+from ci_remediator.domain import FollowUp
+from ci_remediator.github.values import FAILING_CONCLUSIONS, run_info
+
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
+
+
+class InvalidPayloadError(ValueError):
+    """The body was signed but is not the event it claims to be."""
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookOutcome:
+    status: int
+    body: dict[str, Any]
+    follow_ups: list[FollowUp] = field(default_factory=list)
+
+
+def signature_is_valid(secret: str, body: bytes, header: str | None) -> bool:
+    """GitHub's `X-Hub-Signature-256`: "sha256=" + HMAC-SHA256(secret, raw body), compared in
+    constant time."""
+    if not header or not header.startswith("sha256="):
+        return False
+    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected.encode(), header.encode())
+
+
+def record_refused_delivery(
+    session: Session, *, event: str | None, delivery_id: str | None, reason: str, remote: str | None
+) -> None:
+    """Audit a refused delivery by its metadata only: an unsigned body is not worth keeping."""
+    record_audit(
+        session,
+        actor="webhook",
+        action="delivery_refused",
+        outcome="failure",
+        detail={
+            "event": (event or "")[:100],
+            "delivery": (delivery_id or "")[:100],
+            "reason": reason,
+            "remote": (remote or "")[:100],
+        },
+    )
+
+
+def handle_delivery(
+    session: Session, *, event: str, delivery_id: str, payload: dict[str, Any]
+) -> WebhookOutcome:
+    """Act on one signed delivery; the answer to send and the tasks to enqueue after commit."""
+    if event == "ping":
+        return WebhookOutcome(200, {"ok": True, "zen": "pong"})
+    if event == "workflow_job":
+        # Its run's `workflow_run.completed` says the same with the whole run: wait for that.
+        return WebhookOutcome(202, {"ignored": "workflow_job is not recorded on its own"})
+    if event != "workflow_run":
+        return WebhookOutcome(204, {})
+    return _workflow_run(session, payload)
+
+
+def _workflow_run(session: Session, payload: dict[str, Any]) -> WebhookOutcome:
+    if payload.get("action") != "completed":
+        return WebhookOutcome(202, {"ignored": f"action {payload.get('action')!r}"})
+    run_data = payload.get("workflow_run")
+    repository = (payload.get("repository") or {}).get("full_name")
+    if not isinstance(run_data, dict) or not isinstance(repository, str):
+        raise InvalidPayloadError(
+            "workflow_run delivery lacks workflow_run or repository.full_name"
+        )
+    if run_data.get("conclusion") not in FAILING_CONCLUSIONS:
+        return WebhookOutcome(202, {"ignored": f"conclusion {run_data.get('conclusion')!r}"})
+    try:
+        run = run_info(repository, run_data)
+    except (KeyError, TypeError, ValueError) as error:
+        raise InvalidPayloadError(f"workflow_run.{error} is missing or malformed") from error
+    failure_id = record_failure(session, run=run, source=DetectionSource.WEBHOOK)
+    if failure_id is None:
+        return WebhookOutcome(200, {"recorded": False, "reason": "already known"})
+    return WebhookOutcome(
+        201, {"recorded": True, "failure_id": failure_id}, follow_ups_for_new_failure(failure_id)
+    )
