@@ -38,8 +38,12 @@ class Coordinator(Protocol):
     def push_back(self, name: str, until: float) -> None:
         """Move the named moment to `until` if that is later (never earlier)."""
 
-    def reserve_slot(self, name: str, *, interval_s: float, max_wait_s: float) -> float | None:
-        """Take the next free slot of a sequence spaced `interval_s` apart (a GCRA).
+    def reserve_slot(
+        self, name: str, *, interval_s: float, burst: int, max_wait_s: float
+    ) -> float | None:
+        """Take the next slot of a rate of one per `interval_s`, with up to `burst` extra
+        slots after a quiet spell (GCRA: no window of length L holds more than L/interval_s
+        + burst slots).
 
         Returns the seconds to wait before using it, or None (and takes nothing) when the
         next free slot is more than `max_wait_s` away.
@@ -57,11 +61,13 @@ class RedisCoordinator:
     _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local start = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
-if start - now > tonumber(ARGV[2]) then return nil end
-local nxt = start + tonumber(ARGV[1])
+local interval = tonumber(ARGV[1])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+local earliest = math.max(now, tat - interval * tonumber(ARGV[3]))
+if earliest - now > tonumber(ARGV[2]) then return nil end
+local nxt = math.max(tat, earliest) + interval
 redis.call('SET', KEYS[1], string.format('%.6f', nxt), 'PX', math.ceil((nxt - now) * 1000) + 60000)
-return string.format('%.6f', start - now)
+return string.format('%.6f', earliest - now)
 """
     _PUSH_BACK = """
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -107,9 +113,16 @@ return 0
             self._PUSH_BACK, 1, f"{self._prefix}:moment:{name}", f"{until:.6f}", str(ttl)
         )
 
-    def reserve_slot(self, name: str, *, interval_s: float, max_wait_s: float) -> float | None:
+    def reserve_slot(
+        self, name: str, *, interval_s: float, burst: int, max_wait_s: float
+    ) -> float | None:
         wait = self._redis.eval(
-            self._RESERVE, 1, f"{self._prefix}:slot:{name}", str(interval_s), str(max_wait_s)
+            self._RESERVE,
+            1,
+            f"{self._prefix}:slot:{name}",
+            str(interval_s),
+            str(max_wait_s),
+            str(burst),
         )
         return None if wait is None else float(wait)
 
@@ -185,15 +198,18 @@ class DatabaseCoordinator:
             elif until > row.moment:
                 row.moment = until
 
-    def reserve_slot(self, name: str, *, interval_s: float, max_wait_s: float) -> float | None:
+    def reserve_slot(
+        self, name: str, *, interval_s: float, burst: int, max_wait_s: float
+    ) -> float | None:
         with self._sessions() as session, session.begin():
             now = time.time()
             row = session.get(SharedMoment, name, with_for_update=True)
-            start = max(row.moment if row is not None else 0.0, now)
-            if start - now > max_wait_s:
+            tat = row.moment if row is not None else 0.0
+            earliest = max(now, tat - interval_s * burst)
+            if earliest - now > max_wait_s:
                 return None
             if row is None:
-                session.add(SharedMoment(name=name, moment=start + interval_s))
+                session.add(SharedMoment(name=name, moment=earliest + interval_s))
             else:
-                row.moment = start + interval_s
-            return start - now
+                row.moment = max(tat, earliest) + interval_s
+            return earliest - now

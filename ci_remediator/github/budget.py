@@ -21,6 +21,7 @@ from ci_remediator.coordination import Coordinator
 from ci_remediator.github.errors import RateLimitedError
 
 SECONDARY_BACKOFF_FIRST_S = 60.0
+MAX_BURST = 10
 SECONDARY_BACKOFF_MAX_S = 3600.0
 
 
@@ -54,10 +55,13 @@ class RateBudget:
                     retry_after_s=wait,
                 )
             self.sleep(wait)
-        # One request per interval: no window of 60 s holds more than the cap.
+        # A short burst is allowed after a quiet spell; the steady rate is lowered by as
+        # much, so no window of 60 s ever holds more than the cap.
+        burst = min(MAX_BURST, self.max_per_minute // 10)
         slot_wait = self.coordinator.reserve_slot(
             f"github:{self.credential}:pace",
-            interval_s=60.0 / self.max_per_minute,
+            interval_s=60.0 / (self.max_per_minute - burst),
+            burst=burst,
             max_wait_s=self.max_wait_s,
         )
         if slot_wait is None:

@@ -55,3 +55,35 @@ def test_counter_counts_within_its_window(coordinator: Coordinator) -> None:
     values = [coordinator.incr("github-requests", window_s=window_s) for _ in range(5)]
     assert values == [1, 2, 3, 4, 5]
     assert coordinator.incr("other", window_s=window_s) == 1
+
+
+def test_moments_only_move_later(coordinator: Coordinator) -> None:
+    assert coordinator.moment("blocked") == 0.0
+    coordinator.push_back("blocked", 2000.0)
+    coordinator.push_back("blocked", 1000.0)  # an earlier reset must not unblock early
+
+    assert coordinator.moment("blocked") == 2000.0
+
+
+def test_slots_give_a_burst_then_one_per_interval(coordinator: Coordinator) -> None:
+    waits = [
+        coordinator.reserve_slot("pace", interval_s=0.5, burst=2, max_wait_s=10) for _ in range(6)
+    ]
+
+    assert all(wait is not None for wait in waits)
+    spaced = [wait for wait in waits if wait is not None]
+    # The first three go at once (one plus a burst of two); then each waits one interval more.
+    assert spaced[:3] == pytest.approx([0.0, 0.0, 0.0], abs=0.05)
+    assert spaced[3:] == pytest.approx([0.5, 1.0, 1.5], abs=0.1)
+
+
+def test_a_slot_too_far_ahead_is_refused_and_not_taken(coordinator: Coordinator) -> None:
+    taken = [
+        coordinator.reserve_slot("busy", interval_s=1.0, burst=0, max_wait_s=1.5) for _ in range(2)
+    ]
+    assert taken == [pytest.approx(0.0, abs=0.1), pytest.approx(1.0, abs=0.1)]
+
+    assert coordinator.reserve_slot("busy", interval_s=1.0, burst=0, max_wait_s=1.5) is None
+    # Refusing took nothing: a caller willing to wait longer gets the very next slot.
+    wait = coordinator.reserve_slot("busy", interval_s=1.0, burst=0, max_wait_s=10)
+    assert wait == pytest.approx(2.0, abs=0.1)
