@@ -27,7 +27,8 @@ def test_token_credential_and_its_fingerprint_follow_the_token() -> None:
 
     assert isinstance(first, TokenCredential)
     assert first == again
-    assert other is not None and other.fingerprint != first.fingerprint
+    assert other is not None
+    assert other.fingerprint != first.fingerprint
     assert "ghp_one" not in first.fingerprint
 
 
