@@ -33,7 +33,7 @@ os.environ.update(
         "CELERY_BROKER_URL": TEST_REDIS_URL,
         "CONFIG_FILE": str(_config_file),
         "DATA_DIR": str(_workdir),
-        "GITHUB_TOKEN": "ghs_test_token_for_the_sandbox_only",
+        "GITHUB_TOKEN": "ghp_test_token_for_the_sandbox_only",
     }
 )
 os.environ.pop("REDIS_URL", None)

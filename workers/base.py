@@ -14,7 +14,7 @@ import redis.exceptions
 from celery import Task
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from ci_remediator.credentials import disable_credential
+from ci_remediator.credentials import credential_disabled, disable_credential
 from ci_remediator.domain import FollowUp, StageEvent, Step
 from ci_remediator.github.errors import AuthenticationError, RateLimitedError, TransientGitHubError
 from ci_remediator.lifecycle import StaleStateError, mark_errored
@@ -111,6 +111,10 @@ class PipelineTask(Task):
         log.exception("permanent failure in %s", self.name)
         if failure_id is not None:
             self.fail_permanently(failure_id, error)
+
+    def credential_is_disabled(self) -> bool:
+        with self.services.sessions() as session:
+            return credential_disabled(session, self.services.github_credential.fingerprint)
 
     def credential_refused(self, error: AuthenticationError) -> None:
         """No retries; mark the credential refused and raise one critical alert for it."""

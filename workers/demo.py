@@ -58,7 +58,7 @@ def demo_environment(workdir: Path, github_url: str, openai_url: str) -> dict[st
         "DATA_DIR": str(workdir),
         "DATABASE_URL": f"sqlite:///{workdir / 'ci_remediator.db'}",
         "GITHUB_API_URL": github_url,
-        "GITHUB_TOKEN": "ghs_demo_token_for_the_sandbox_only",
+        "GITHUB_TOKEN": "ghp_demo_token_for_the_sandbox_only",
         "OPENAI_API_KEY": "sk-demo-key-for-the-sandbox-only",
         "OPENAI_BASE_URL": openai_url,
     }

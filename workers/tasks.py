@@ -21,7 +21,6 @@ from ci_remediator.actions.executor import (
 )
 from ci_remediator.analysis.service import analyze_failure
 from ci_remediator.approvals import request_approval as request_approval_step
-from ci_remediator.credentials import credential_disabled
 from ci_remediator.detection import poll_repository as poll_repository_step
 from ci_remediator.domain import StageEvent, Step
 from ci_remediator.gating import gate_failure
@@ -53,11 +52,9 @@ def poll_repositories(self: PipelineTask) -> int:
     if services.coordinator.try_lock("poll_repositories", ttl_s=window_s * 0.9) is None:
         log.info("another beat already polled in this window")
         return 0
-    fingerprint = services.github_credential.fingerprint
-    with services.sessions() as session:
-        if credential_disabled(session, fingerprint):
-            log.warning("not polling: GitHub refused this credential (fix the configuration)")
-            return 0
+    if self.credential_is_disabled():
+        log.warning("not polling: GitHub refused this credential (fix the configuration)")
+        return 0
     refresh_s = config.file.organization_refresh_minutes * 60
     if config.file.organizations and services.coordinator.try_lock(
         "expand_organizations", ttl_s=refresh_s
@@ -86,6 +83,9 @@ def poll_repositories(self: PipelineTask) -> int:
     retry_when_rate_limited=False,
 )
 def poll_repository(self: PipelineTask, repository: str) -> None:
+    if self.credential_is_disabled():
+        log.warning("not polling %s: GitHub refused this credential", repository)
+        return
     # Held only while polling (so a retry can take it again), never longer than the hard limit.
     lock_name = f"poll_repository:{repository}"
     token = self.services.coordinator.try_lock(lock_name, ttl_s=TIME_LIMITS[self.name][1])
@@ -168,11 +168,10 @@ def notify(self: PipelineTask, failure_id: int, event: str) -> None:
 
 @app.task(bind=True, base=PipelineTask, name="ci_remediator.reconcile")
 def reconcile(self: PipelineTask) -> None:
-    with self.services.sessions() as session:
-        if credential_disabled(session, self.services.github_credential.fingerprint):
-            # Every step it would re-send needs GitHub; they resume with a working credential.
-            log.warning("not reconciling: GitHub refused this credential")
-            return
+    if self.credential_is_disabled():
+        # Every step it would re-send needs GitHub; they resume with a working credential.
+        log.warning("not reconciling: GitHub refused this credential")
+        return
     self.run_step(
         find_stuck_failures,
         stuck_after=timedelta(minutes=self.services.config.file.stuck_after_minutes),

@@ -1,0 +1,220 @@
+"""Polling on Postgres against the GitHub sandbox: conditional requests, deep scans, 401s."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from ci_remediator.config import load_config
+from ci_remediator.db.base import utcnow
+from ci_remediator.db.models import AuditEntry, DisabledCredential, Failure, MonitoredRepository
+from ci_remediator.detection import poll_repository
+from ci_remediator.monitoring import expand_organizations, repositories_to_poll
+from ci_remediator.notify.messages import StageMessage, SystemAlert
+from ci_remediator.sandbox.github import GitHubSandbox
+from ci_remediator.sandbox.scenarios import WEB
+from ci_remediator.services import Services, set_services
+from workers import tasks
+
+LOG = "##[error]Process completed with exit code 1.\n"
+DAY = timedelta(days=1)
+
+
+class RecordingNotifier:
+    def __init__(self) -> None:
+        self.messages: list[StageMessage] = []
+        self.alerts: list[SystemAlert] = []
+
+    def send(self, message: StageMessage) -> None:
+        self.messages.append(message)
+
+    def alert(self, alert: SystemAlert) -> None:
+        self.alerts.append(alert)
+
+
+def failed_run(sandbox: GitHubSandbox, repository: str = WEB) -> int:
+    return sandbox.add_failed_run(repository, workflow_name="CI", job_name="t", log_text=LOG)
+
+
+def poll(services: Services, repository: str = WEB, **options: object) -> int:
+    with services.sessions() as session, session.begin():
+        follow_ups = poll_repository(
+            session, gateway=services.gateway, repository=repository, lookback=DAY, **options
+        )
+    return len(follow_ups) // 2  # a notify and an analyze per new failure
+
+
+def recorded_runs(services: Services) -> list[int]:
+    with services.sessions() as session:
+        return sorted(session.scalars(select(Failure.run_id)))
+
+
+@pytest.fixture
+def polling(services: Services, committed_db: Engine) -> Services:
+    return services
+
+
+def test_an_unchanged_repository_costs_a_304_and_creates_nothing(
+    sandbox: GitHubSandbox, polling: Services
+) -> None:
+    first = failed_run(sandbox)
+    assert poll(polling) == 1
+    started = time.time()
+
+    assert poll(polling) == 0
+    assert poll(polling) == 0
+
+    assert recorded_runs(polling) == [first]
+    assert sandbox.counted_requests(since=started) == []
+    assert sandbox.count("GET", rf"/repos/{WEB}/actions/runs") == 3
+
+
+def test_a_new_failure_after_a_quiet_spell_is_found_on_the_next_poll(
+    sandbox: GitHubSandbox, polling: Services
+) -> None:
+    first = failed_run(sandbox)
+    poll(polling)
+    poll(polling)  # 304
+    second = failed_run(sandbox)
+
+    assert poll(polling) == 1
+    assert recorded_runs(polling) == [first, second]
+
+
+def test_pages_are_read_back_to_the_watermark_only(
+    sandbox: GitHubSandbox, polling: Services
+) -> None:
+    for _ in range(3):
+        failed_run(sandbox)
+    poll(polling)  # the first poll reads back over the lookback: one page here
+    for _ in range(150):  # a busy spell: two pages of new runs
+        failed_run(sandbox)
+    before = sandbox.count("GET", rf"/repos/{WEB}/actions/runs")
+
+    assert poll(polling) == 150
+    assert sandbox.count("GET", rf"/repos/{WEB}/actions/runs") - before == 2
+    assert len(recorded_runs(polling)) == 153
+
+
+def test_the_deep_scan_catches_a_new_attempt_of_an_older_run(
+    sandbox: GitHubSandbox, polling: Services
+) -> None:
+    older = failed_run(sandbox)
+    poll(polling)
+    # Someone re-ran the old run by hand and it failed again: GitHub lists it at its original
+    # place, under newer runs; the cheap poll reads only what changed on top.
+    sandbox.add_failed_run(WEB, workflow_name="CI", job_name="t", log_text=LOG)
+    with polling.sessions() as session, session.begin():
+        session.execute(
+            MonitoredRepository.__table__.update().values(deep_scanned_at=utcnow() - DAY)
+        )
+
+    assert poll(polling, deep_scan_every=timedelta(hours=1)) >= 1
+    with polling.sessions() as session:
+        deep_scanned = session.scalar(select(MonitoredRepository.deep_scanned_at))
+    assert deep_scanned is not None
+    assert utcnow() - deep_scanned < timedelta(minutes=1)
+    assert older in recorded_runs(polling)
+
+
+@pytest.fixture
+def recording(polling: Services) -> RecordingNotifier:
+    notifier = RecordingNotifier()
+    polling.__dict__["notifier"] = notifier  # replaces the cached console notifier
+    return notifier
+
+
+def test_a_revoked_token_stops_polling_and_raises_one_critical_alert(
+    sandbox: GitHubSandbox, polling: Services, recording: RecordingNotifier
+) -> None:
+    failed_run(sandbox)
+    token = polling.config.settings.github_token
+    assert token is not None
+    sandbox.revoke_token(token.get_secret_value())
+
+    for _ in range(3):
+        tasks.poll_repository.apply(kwargs={"repository": WEB})
+    tasks.poll_repositories.apply()
+
+    assert sandbox.count("GET", r"/repos/.*") == 1  # the one that got the 401, no retries
+    assert [alert.severity for alert in recording.alerts] == ["critical"]
+    assert "401" in recording.alerts[0].title
+    with polling.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(DisabledCredential)) == 1
+        assert (
+            session.scalar(select(func.count()).where(AuditEntry.action == "credential_disabled"))
+            == 1
+        )
+    assert recorded_runs(polling) == []
+
+
+def test_a_new_credential_polls_again(
+    sandbox: GitHubSandbox, polling: Services, recording: RecordingNotifier
+) -> None:
+    failed_run(sandbox)
+    sandbox.revoke_token(polling.config.settings.github_token.get_secret_value())  # type: ignore[union-attr]
+    tasks.poll_repository.apply(kwargs={"repository": WEB})
+
+    fixed = Services(
+        load_config(env_overrides={"github_api_url": sandbox.url, "github_token": "ghp_new_one"})
+    )
+    set_services(fixed)
+    tasks.poll_repository.apply(kwargs={"repository": WEB})
+
+    assert len(recorded_runs(fixed)) == 1
+
+
+def test_organizations_expand_to_their_repositories(
+    sandbox: GitHubSandbox, polling: Services
+) -> None:
+    for name in ("acme-org/api", "acme-org/web", "other/thing"):
+        sandbox.add_repository(name)
+
+    with polling.sessions() as session, session.begin():
+        found = expand_organizations(
+            session, gateway=polling.gateway, organizations=("acme-org",), via_installation=False
+        )
+    with polling.sessions() as session:
+        watched = repositories_to_poll(session, configured=(WEB,))
+
+    assert sorted(found) == ["acme-org/api", "acme-org/web"]
+    assert watched == [WEB, "acme-org/api", "acme-org/web"]
+
+
+def test_an_app_installation_expands_to_what_it_was_granted(
+    sandbox: GitHubSandbox, committed_db: Engine
+) -> None:
+    for name in ("acme-org/api", "acme-org/web", "acme-org/secret"):
+        sandbox.add_repository(name)
+    pem = sandbox.register_app(
+        4242, installation_id=99, repositories=["acme-org/api", "acme-org/web"]
+    )
+    app_services = Services(
+        load_config(
+            env_overrides={
+                "github_api_url": sandbox.url,
+                "github_token": None,
+                "github_app_id": "4242",
+                "github_app_private_key": pem,
+                "github_app_installation_id": "99",
+            }
+        )
+    )
+    failed_run(sandbox, "acme-org/api")
+
+    with app_services.sessions() as session, session.begin():
+        found = expand_organizations(
+            session,
+            gateway=app_services.gateway,
+            organizations=("acme-org",),
+            via_installation=True,
+        )
+    poll(app_services, "acme-org/api")
+    poll(app_services, "acme-org/web")
+
+    assert sorted(found) == ["acme-org/api", "acme-org/web"]
+    assert len(recorded_runs(app_services)) == 1
+    assert sandbox.tokens_issued == 1  # one installation token, reused for every call
