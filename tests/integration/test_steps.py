@@ -18,6 +18,8 @@ from ci_remediator.db.models import Failure, Remediation, RemediationStatus
 from ci_remediator.detection import poll_repository
 from ci_remediator.domain import FailureState, Step
 from ci_remediator.gating import gate_failure
+from ci_remediator.github.errors import TransientGitHubError
+from ci_remediator.github.gateway import GitHubGateway
 from ci_remediator.sandbox.github import GitHubSandbox
 from ci_remediator.sandbox.scenarios import WEB, demo_log
 from ci_remediator.services import Services
@@ -169,3 +171,48 @@ def test_permanent_error_marks_the_failure_errored(
         failure = session.get(Failure, failure_id)
         assert failure.state is FailureState.ERRORED
         assert "PermanentGitHubError" in failure.last_error
+
+
+def _execute_like_a_task(session: Session, services: Services, failure_id: int) -> None:
+    """One delivery of the execute task: its transaction rolls back if the step raises."""
+    with session.begin_nested():
+        execute_remediation(
+            session, failure_id=failure_id, gateway=services.gateway, verify_after_s=0
+        )
+
+
+def test_a_rerun_post_that_timed_out_after_github_acted_is_not_sent_again(
+    db_session: Session, services: Services, sandbox: GitHubSandbox
+) -> None:
+    failure_id = executing_failure(db_session, services, sandbox)
+    run_id = db_session.get(Failure, failure_id).run_id
+    # GitHub starts the rerun, then the answer is too slow: the client cannot tell it worked.
+    sandbox.set_latency(3.0, path_pattern=RERUNS, method="POST", times=1)
+    slow_client = GitHubGateway(base_url=sandbox.url, token="ghp_slow", timeout_s=1)
+    services._local.gateway = slow_client
+
+    with pytest.raises(TransientGitHubError):
+        _execute_like_a_task(db_session, services, failure_id)
+    _execute_like_a_task(db_session, services, failure_id)  # the retry
+
+    assert sandbox.count("POST", RERUNS) == 1
+    assert [a.trigger for a in sandbox.attempts(WEB, run_id)] == ["initial", "rerun-failed-jobs"]
+    assert db_session.get(Failure, failure_id).state is FailureState.VERIFYING
+
+
+def test_a_5xx_on_the_rerun_post_is_retried_into_exactly_one_rerun(
+    db_session: Session, services: Services, sandbox: GitHubSandbox
+) -> None:
+    failure_id = executing_failure(db_session, services, sandbox)
+    run_id = db_session.get(Failure, failure_id).run_id
+    sandbox.inject_error(502, path_pattern=RERUNS, method="POST")
+
+    with pytest.raises(TransientGitHubError) as caught:
+        _execute_like_a_task(db_session, services, failure_id)
+    _execute_like_a_task(db_session, services, failure_id)
+    _execute_like_a_task(db_session, services, failure_id)  # a redelivery on top
+
+    assert caught.value.status == 502
+    assert sandbox.count("POST", RERUNS) == 2  # the refused one, then the one that took
+    assert len(sandbox.attempts(WEB, run_id)) == 2  # one rerun, never two
+    assert db_session.get(Failure, failure_id).state is FailureState.VERIFYING
