@@ -78,25 +78,41 @@ def db_check() -> None:
 
 
 @app.command("analyze-log")
-def analyze_log_command(
+def analyze_log_command(  # noqa: PLR0917 - one parameter per command-line option
     log_file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
     job_name: Annotated[str, typer.Option(help="Job name, as GitHub shows it.")] = "",
     analyzer: Annotated[AnalyzerMode, typer.Option(help="rules, llm, or auto.")] = (
         AnalyzerMode.AUTO
     ),
     budget: Annotated[int, typer.Option(min=500, help="Excerpt budget in characters.")] = 12_000,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="Log of the same job's last successful run: lines it shares are left out.",
+        ),
+    ] = None,
     output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TEXT,
 ) -> None:
-    """Diagnose one job log: category, risk, proposed action and the excerpt that explains it."""
+    """Diagnose one job log: category, risk, proposed action and the excerpt that explains it.
+
+    The file is streamed: memory stays bounded however large the log is.
+    """
+    from ci_remediator.analysis.excerpt import excerpt_file
     from ci_remediator.analysis.pipeline import ModelUnavailableError, analyze_log
-    from ci_remediator.analysis.rules import KnowledgeBaseError
+    from ci_remediator.analysis.rules import KnowledgeBaseError, classify_excerpt
     from ci_remediator.services import Services
 
     config = _config_or_exit()
     services = Services(config)
     try:
+        excerpt = excerpt_file(log_file, budget_chars=budget, baseline_path=baseline)
+        rules_result = classify_excerpt(excerpt, kb=services.knowledge_base, job_name=job_name)
         analysis = analyze_log(
-            log_file.read_text(encoding="utf-8", errors="replace"),
+            "",  # already excerpted: `rules_result` carries the excerpt
+            rules_result=rules_result,
             knowledge_base=services.knowledge_base,
             model=services.model if analyzer is not AnalyzerMode.RULES else None,
             mode=analyzer,

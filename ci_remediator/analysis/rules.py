@@ -261,6 +261,13 @@ def analyze_with_rules(
         failed_step_names=failed_step_names,
         baseline_lines=baseline_log.split("\n") if baseline_log else None,
     )
+    return classify_excerpt(excerpt, kb=kb, job_name=job_name, workflow_name=workflow_name)
+
+
+def classify_excerpt(
+    excerpt: str, *, kb: KnowledgeBase, job_name: str = "", workflow_name: str = ""
+) -> AnalysisResult:
+    """Classify an excerpt already cut from a log (by `build_excerpt` or `excerpt_file`)."""
     where = _where(job_name, workflow_name)
     components = (job_name,) if job_name else ()
     found = kb.match(excerpt)

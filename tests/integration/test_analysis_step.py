@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -9,7 +11,7 @@ from ci_remediator.analysis.service import analyze_failure
 from ci_remediator.db.models import Analysis, Failure
 from ci_remediator.domain import FailureState
 from ci_remediator.sandbox.github import GitHubSandbox
-from ci_remediator.sandbox.scenarios import demo_log
+from ci_remediator.sandbox.scenarios import WEB, demo_log
 from ci_remediator.services import Services
 from tests.integration.conftest import record_sandbox_failure
 
@@ -77,3 +79,39 @@ def test_a_different_failure_is_not_served_from_the_cache(
     stored = db_session.scalar(select(Analysis).where(Analysis.failure_id == other.id))
     assert stored.reused_from_id is None
     assert stored.analyzer == "rules"
+
+
+def test_lines_the_last_successful_run_also_printed_are_left_out(
+    db_session: Session, services: Services, sandbox: GitHubSandbox
+) -> None:
+    noise = "warning: cache restore failed for key node-modules-1234 (continuing without it)"
+    sandbox.add_successful_run(
+        WEB,
+        workflow_name="CI",
+        job_name="test",
+        log_text=f"{noise}\n12 passed in 1.2s\n",
+        created_at=datetime.now(UTC) - timedelta(hours=1),
+    )
+    failing = (
+        f"{noise}\nFAILED tests/test_api.py::test_create - AssertionError: 201 != 500\n"
+        "##[error]Process completed with exit code 1.\n"
+    )
+
+    failure = analyzed(db_session, services, sandbox, failing)
+
+    stored = db_session.scalar(select(Analysis).where(Analysis.failure_id == failure.id))
+    assert "test_create" in stored.excerpt
+    assert "cache restore failed" not in stored.excerpt
+    assert sandbox.count("GET", rf"/repos/{WEB}/actions/workflows/\d+/runs") == 1
+
+
+def test_without_a_successful_run_the_whole_excerpt_is_kept(
+    db_session: Session, services: Services, sandbox: GitHubSandbox
+) -> None:
+    noise = "warning: cache restore failed for key node-modules-1234 (continuing without it)"
+    failing = f"{noise}\nFAILED tests/test_api.py::test_create\n##[error]exit code 1\n"
+
+    failure = analyzed(db_session, services, sandbox, failing)
+
+    stored = db_session.scalar(select(Analysis).where(Analysis.failure_id == failure.id))
+    assert "cache restore failed" in stored.excerpt
