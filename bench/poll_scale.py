@@ -1,0 +1,169 @@
+"""Polling a thousand repositories on one token: what it costs once nothing changes.
+
+Usage: python bench/poll_scale.py [--repos 1000] [--interval 20] [--cap-per-minute 3600]
+                                  [--cycles 3] [--workers 16]
+
+Each repository in the GitHub sandbox has one failed run. Three poll cycles run `interval`
+seconds apart through the production path (`detection.poll_repository` on Postgres, one
+`GitHubGateway` per worker thread, one `RateBudget` shared through Redis), polls spread over
+the first half of each interval as the beat task spreads them. Nothing changes after the first
+cycle. The same cycles are then run against a fresh sandbox without conditional requests (the
+stored ETag is cleared before each cycle): the baseline. The sandbox counts requests that
+spend primary rate budget and records every arrival time.
+
+Needs Postgres and Redis (BENCH_DATABASE_URL, default a `ci_remediator_bench` database on
+localhost, created if missing; BENCH_REDIS_URL, default redis://localhost:6379/14).
+The last stdout line is one JSON object; see bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+import redis  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+from sqlalchemy.orm import sessionmaker  # noqa: E402
+
+from ci_remediator.coordination import RedisCoordinator  # noqa: E402
+from ci_remediator.db import migrate  # noqa: E402
+from ci_remediator.db.base import Base  # noqa: E402
+from ci_remediator.db.models import MonitoredRepository  # noqa: E402
+from ci_remediator.detection import poll_repository  # noqa: E402
+from ci_remediator.github.budget import RateBudget  # noqa: E402
+from ci_remediator.github.gateway import GitHubGateway  # noqa: E402
+from ci_remediator.sandbox.github import GitHubSandbox  # noqa: E402
+from workers.tasks import POLL_SPREAD_FRACTION  # noqa: E402
+
+DATABASE_URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgresql+psycopg2://postgres@localhost:5432/ci_remediator_bench"
+)
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://localhost:6379/14")
+LOG = "##[error]Process completed with exit code 1.\n"
+TOKEN = "ghp_bench_poll_scale"
+
+
+def fresh_database() -> sa.Engine:
+    server_url, _, name = DATABASE_URL.rpartition("/")
+    admin = sa.create_engine(f"{server_url}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.scalar(
+            sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        )
+        if not exists:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    engine = sa.create_engine(DATABASE_URL, pool_size=32, max_overflow=8)
+    with engine.begin() as connection:
+        Base.metadata.drop_all(connection)
+        connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+    migrate.upgrade(DATABASE_URL)
+    return engine
+
+
+def run_variant(args: argparse.Namespace, *, conditional: bool) -> dict[str, object]:
+    engine = fresh_database()
+    sessions = sessionmaker(bind=engine)
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    coordinator = RedisCoordinator(REDIS_URL, prefix=f"bench-{int(time.time() * 1000)}")
+    budget = RateBudget(
+        coordinator, credential="bench", max_per_minute=args.cap_per_minute, max_wait_s=60
+    )
+    local = threading.local()
+    gateways: list[GitHubGateway] = []
+    with GitHubSandbox() as sandbox:
+        names = [f"org{i // 100:02d}/repo{i:04d}" for i in range(args.repos)]
+        for name in names:
+            sandbox.add_failed_run(name, workflow_name="CI", job_name="test", log_text=LOG)
+
+        def gateway() -> GitHubGateway:
+            if not hasattr(local, "gateway"):
+                local.gateway = GitHubGateway(base_url=sandbox.url, token=TOKEN, budget=budget)
+                gateways.append(local.gateway)
+            return local.gateway
+
+        def poll_one(name: str, at: float) -> int:
+            time.sleep(max(0.0, at - time.monotonic()))
+            with sessions() as session, session.begin():
+                return len(
+                    poll_repository(
+                        session, gateway=gateway(), repository=name, lookback=timedelta(days=1)
+                    )
+                )
+
+        cycles: list[dict[str, float]] = []
+        spread_s = args.interval * POLL_SPREAD_FRACTION
+        with ThreadPoolExecutor(max_workers=args.workers) as pool:
+            for cycle in range(args.cycles):
+                cycle_start = time.monotonic()
+                wall_start = time.time()
+                if not conditional:
+                    with sessions() as session, session.begin():
+                        session.execute(sa.update(MonitoredRepository).values(runs_etag=None))
+                futures = [
+                    pool.submit(poll_one, name, cycle_start + index * spread_s / len(names))
+                    for index, name in enumerate(names)
+                ]
+                new_failures = sum(future.result() for future in futures) // 2
+                seconds = time.monotonic() - cycle_start
+                counted = len(sandbox.counted_requests(since=wall_start))
+                cycles.append({"seconds": seconds, "counted": counted, "new": new_failures})
+                print(
+                    f"{'conditional' if conditional else 'baseline'} cycle {cycle + 1}: "
+                    f"{seconds:.1f}s, {counted} counted requests, {new_failures} new failures",
+                    file=sys.stderr,
+                )
+                if cycle + 1 < args.cycles:
+                    time.sleep(max(0.0, cycle_start + args.interval - time.monotonic()))
+        max_rate = sandbox.max_requests_in_window(60.0)
+    for client in gateways:
+        client.close()
+    engine.dispose()
+    return {"cycles": cycles, "max_rate_per_min": max_rate}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repos", type=int, default=1000)
+    parser.add_argument("--interval", type=float, default=20.0, help="seconds between cycles")
+    parser.add_argument("--cap-per-minute", type=int, default=3600)
+    parser.add_argument("--cycles", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=16, help="polling threads")
+    args = parser.parse_args(argv)
+
+    conditional = run_variant(args, conditional=True)
+    baseline = run_variant(args, conditional=False)
+    cycles = conditional["cycles"]
+    assert isinstance(cycles, list)
+    baseline_cycles = baseline["cycles"]
+    assert isinstance(baseline_cycles, list)
+    print(
+        json.dumps(
+            {
+                "bench": "poll_scale",
+                "repos": args.repos,
+                "counted_after_first": sum(int(c["counted"]) for c in cycles[1:]),
+                "baseline_counted_after_first": sum(int(c["counted"]) for c in baseline_cycles[1:]),
+                "cycle_seconds_max": round(max(c["seconds"] for c in cycles), 2),
+                "interval_s": args.interval,
+                "cap_per_min": args.cap_per_minute,
+                "max_rate_per_min": conditional["max_rate_per_min"],
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
