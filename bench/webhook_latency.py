@@ -34,7 +34,7 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://localhost:6379/14")
-SECRET = "bench-webhook-secret"
+SECRET = "bench-webhook-secret"  # noqa: S105 - a secret shared with the local sender only
 # The Celery app reads the broker from the environment when it is first imported.
 os.environ["CELERY_BROKER_URL"] = REDIS_URL
 os.environ.setdefault("GITHUB_TOKEN", "ghp_bench_webhook_latency")
