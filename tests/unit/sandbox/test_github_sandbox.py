@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,7 +12,7 @@ import github
 import pytest
 import requests
 
-from ci_remediator.sandbox.github import GitHubSandbox, RecordedRequest
+from ci_remediator.sandbox.github import GitHubSandbox, IssueRecord, RecordedRequest
 
 REPO = "acme/widgets"
 AUTH = {"Authorization": "Bearer ghp_test"}
@@ -359,3 +360,459 @@ def test_real_pygithub_reads_the_sandbox(sandbox: GitHubSandbox) -> None:
     assert {job.name for job in jobs} == {"prepare", "tests"}
     assert client.get_rate_limit().resources.core.limit == 5000
     client.close()
+
+
+# -- baselines, workflows and run lists ------------------------------------------------------
+
+
+def test_successful_run_is_a_downloadable_baseline(sandbox: GitHubSandbox) -> None:
+    log = "\ufeff2024-05-01T10:00:00.0000000Z all 120 tests passed\n"
+    run_id = sandbox.add_successful_run(
+        REPO, workflow_name="CI", job_name="tests", log_text=log, head_branch="dev"
+    )
+
+    run = get(sandbox, f"/repos/{REPO}/actions/runs/{run_id}").json()
+    (job,) = get(sandbox, f"/repos/{REPO}/actions/runs/{run_id}/jobs").json()["jobs"]
+    downloaded = get(sandbox, f"/repos/{REPO}/actions/jobs/{job['id']}/logs")
+
+    assert (run["status"], run["conclusion"], run["head_branch"]) == ("completed", "success", "dev")
+    assert (job["name"], job["conclusion"]) == ("tests", "success")
+    assert downloaded.content.decode("utf-8") == log
+
+
+def test_failed_run_conclusions_are_githubs_failing_ones(sandbox: GitHubSandbox) -> None:
+    startup = add_run(sandbox, conclusion="startup_failure")
+
+    assert get(sandbox, f"/repos/{REPO}/actions/runs/{startup}").json()["conclusion"] == (
+        "startup_failure"
+    )
+    with pytest.raises(ValueError, match="conclusion"):
+        add_run(sandbox, conclusion="success")
+
+
+def test_run_list_filters_by_branch_event_and_success(sandbox: GitHubSandbox) -> None:
+    failed = add_run(sandbox, head_branch="main", event="push")
+    passed = sandbox.add_successful_run(REPO, workflow_name="CI", job_name="t", log_text="ok\n")
+    other_branch = add_run(sandbox, head_branch="dev", event="pull_request")
+
+    def ids(**params: Any) -> set[int]:
+        body = get(sandbox, f"/repos/{REPO}/actions/runs", **params).json()
+        return {run["id"] for run in body["workflow_runs"]}
+
+    assert ids(status="success") == {passed}
+    assert ids(branch="main") == {failed, passed}
+    assert ids(event="pull_request") == {other_branch}
+    assert ids(branch="dev", status="failure") == {other_branch}
+
+
+def test_workflows_are_listed_and_found_by_id_or_file_name(sandbox: GitHubSandbox) -> None:
+    ci_run = add_run(sandbox, workflow_name="CI")
+    add_run(sandbox, workflow_name="Lint")
+    deploy_id = sandbox.add_workflow(REPO, "Deploy", path=".github/workflows/deploy.yaml")
+
+    listed = get(sandbox, f"/repos/{REPO}/actions/workflows").json()
+    by_file = get(sandbox, f"/repos/{REPO}/actions/workflows/deploy.yaml").json()
+    ci = next(w for w in listed["workflows"] if w["name"] == "CI")
+    runs_by_id = get(sandbox, f"/repos/{REPO}/actions/workflows/{ci['id']}/runs").json()
+    runs_by_file = get(sandbox, f"/repos/{REPO}/actions/workflows/ci.yml/runs").json()
+
+    assert listed["total_count"] == 3
+    assert {w["path"] for w in listed["workflows"]} >= {".github/workflows/ci.yml"}
+    assert (by_file["id"], by_file["state"]) == (deploy_id, "active")
+    assert [run["id"] for run in runs_by_id["workflow_runs"]] == [ci_run]
+    assert runs_by_file == runs_by_id
+    assert runs_by_id["workflow_runs"][0]["workflow_id"] == ci["id"]
+    assert get(sandbox, f"/repos/{REPO}/actions/workflows/nope.yml").status_code == 404
+    assert get(sandbox, f"/repos/{REPO}/actions/workflows/nope.yml/runs").status_code == 404
+
+
+def test_workflow_run_list_pages_with_link_header(sandbox: GitHubSandbox) -> None:
+    for _ in range(5):
+        add_run(sandbox)
+
+    first = get(sandbox, f"/repos/{REPO}/actions/workflows/ci.yml/runs", per_page=2)
+
+    assert len(first.json()["workflow_runs"]) == 2
+    assert first.json()["total_count"] == 5
+    assert 'rel="next"' in first.headers["Link"]
+    assert f"{sandbox.url}/repos/{REPO}/actions/workflows/ci.yml/runs?" in first.headers["Link"]
+
+
+# -- conditional requests and what counts --------------------------------------------------
+
+
+def conditional_get(sandbox: GitHubSandbox, path: str, etag: str) -> requests.Response:
+    return requests.get(sandbox.url + path, headers={**AUTH, "If-None-Match": etag}, timeout=5)
+
+
+def test_etag_is_stable_until_a_run_is_added_or_changes_state(sandbox: GitHubSandbox) -> None:
+    run_id = add_run(sandbox, polls_until_complete=0)
+    runs = f"/repos/{REPO}/actions/runs"
+    etag = get(sandbox, runs).headers["ETag"]
+
+    unchanged = conditional_get(sandbox, runs, etag)
+    add_run(sandbox)
+    after_add = conditional_get(sandbox, runs, etag)
+    post(sandbox, f"{runs}/{run_id}/rerun-failed-jobs")
+    after_rerun = conditional_get(sandbox, runs, after_add.headers["ETag"])
+
+    assert (unchanged.status_code, unchanged.content) == (304, b"")
+    assert unchanged.headers["ETag"] == etag
+    assert after_add.status_code == 200
+    assert after_add.headers["ETag"] != etag
+    assert after_rerun.status_code == 200
+
+
+def test_every_get_answers_304_to_its_own_etag(sandbox: GitHubSandbox) -> None:
+    run_id = add_run(sandbox)
+    for path in (f"/repos/{REPO}", f"/repos/{REPO}/actions/runs/{run_id}/jobs", "/rate_limit"):
+        etag = get(sandbox, path).headers["ETag"]
+        assert conditional_get(sandbox, path, etag).status_code == 304, path
+
+
+def test_requests_record_whether_they_spent_rate_budget(sandbox: GitHubSandbox) -> None:
+    run_id = add_run(sandbox)
+    before = time.time()
+    etag = get(sandbox, f"/repos/{REPO}").headers["ETag"]
+    conditional_get(sandbox, f"/repos/{REPO}", etag)
+    get(sandbox, "/rate_limit")
+    requests.get(f"{sandbox.url}/repos/{REPO}", timeout=5)  # no credentials: 401
+    (job,) = [
+        j
+        for j in get(sandbox, f"/repos/{REPO}/actions/runs/{run_id}/jobs").json()["jobs"]
+        if j["conclusion"] == "failure"
+    ]
+    get(sandbox, f"/repos/{REPO}/actions/jobs/{job['id']}/logs")  # 302 + blob download
+
+    counted = [(r.method, r.path) for r in sandbox.requests]
+    flags = [r.counted for r in sandbox.requests]
+
+    assert flags == [True, False, False, False, True, True, False]
+    assert counted[-1][1].startswith("/_blobs/")
+    assert [r.path for r in sandbox.counted_requests(since=before)] == [
+        f"/repos/{REPO}",
+        f"/repos/{REPO}/actions/runs/{run_id}/jobs",
+        f"/repos/{REPO}/actions/jobs/{job['id']}/logs",
+    ]
+    assert sandbox.counted_requests(since=time.time() + 60) == []
+    assert all(before <= r.arrived_at <= time.time() for r in sandbox.requests)
+
+
+def test_max_requests_in_window_counts_api_requests_only(sandbox: GitHubSandbox) -> None:
+    for _ in range(3):
+        get(sandbox, f"/repos/{REPO}")
+    get(sandbox, "/rate_limit")
+    time.sleep(0.6)
+    for _ in range(2):
+        get(sandbox, f"/repos/{REPO}")
+
+    assert sandbox.max_requests_in_window(60) == 5
+    assert sandbox.max_requests_in_window(0.5) == 3
+    assert GitHubSandbox().max_requests_in_window() == 0
+
+
+# -- remediation actions -------------------------------------------------------------------
+
+
+def post_json(sandbox: GitHubSandbox, path: str, body: object) -> requests.Response:
+    return requests.post(sandbox.url + path, headers=AUTH, json=body, timeout=5)
+
+
+def test_full_rerun_records_debug_logging_on_the_new_attempt(sandbox: GitHubSandbox) -> None:
+    run_id = add_run(sandbox, polls_until_complete=0)
+    baseline = sandbox.add_successful_run(REPO, workflow_name="CI", job_name="t", log_text="ok")
+    path = f"/repos/{REPO}/actions/runs/{run_id}/rerun"
+
+    debug = post_json(sandbox, path, {"enable_debug_logging": True})
+    plain = post(sandbox, path)
+    of_success = post(sandbox, f"/repos/{REPO}/actions/runs/{baseline}/rerun")
+
+    assert (debug.status_code, debug.json()) == (201, {})
+    assert plain.status_code == 201
+    assert of_success.status_code == 201  # unlike rerun-failed-jobs, any completed run
+    assert [(a.number, a.trigger, a.debug_logging) for a in sandbox.attempts(REPO, run_id)] == [
+        (1, "initial", False),
+        (2, "rerun", True),
+        (3, "rerun", False),
+    ]
+    assert post(sandbox, f"/repos/{REPO}/actions/runs/1/rerun").status_code == 404
+
+
+def test_reruns_are_refused_as_github_refuses_them(sandbox: GitHubSandbox) -> None:
+    old = add_run(sandbox, created_at=datetime.now(UTC) - timedelta(days=31))
+    worn = add_run(sandbox, polls_until_complete=0, rerun_conclusions=("failure",))
+    scripted = add_run(sandbox)
+    for _ in range(50):
+        assert post(sandbox, f"/repos/{REPO}/actions/runs/{worn}/rerun").status_code == 201
+    sandbox.refuse_rerun(REPO, scripted, 403, "Resource not accessible by integration")
+
+    too_old = post(sandbox, f"/repos/{REPO}/actions/runs/{old}/rerun-failed-jobs")
+    too_many = post(sandbox, f"/repos/{REPO}/actions/runs/{worn}/rerun-failed-jobs")
+    refused = [
+        post(sandbox, f"/repos/{REPO}/actions/runs/{scripted}/{kind}")
+        for kind in ("rerun", "rerun-failed-jobs")
+    ]
+
+    assert too_old.status_code == 403
+    assert too_old.json()["message"] == (
+        "Unable to retry this workflow run because it was created over a month ago"
+    )
+    assert too_many.status_code == 403
+    assert "maximum number" in too_many.json()["message"]
+    assert sandbox.run_attempt(REPO, worn) == 51
+    assert [(r.status_code, r.json()["message"]) for r in refused] == [
+        (403, "Resource not accessible by integration")
+    ] * 2
+    assert sandbox.run_attempt(REPO, scripted) == 1
+
+
+def test_cancel_stops_a_running_attempt_and_conflicts_on_a_finished_one(
+    sandbox: GitHubSandbox,
+) -> None:
+    run_id = add_run(sandbox, polls_until_complete=5)
+    run_path = f"/repos/{REPO}/actions/runs/{run_id}"
+    post(sandbox, f"{run_path}/rerun-failed-jobs")
+
+    cancelled = post(sandbox, f"{run_path}/cancel")
+    state = get(sandbox, run_path).json()
+    again = post(sandbox, f"{run_path}/cancel")
+
+    assert (cancelled.status_code, cancelled.json()) == (202, {})
+    assert (state["run_attempt"], state["status"], state["conclusion"]) == (
+        2,
+        "completed",
+        "cancelled",
+    )
+    assert again.status_code == 409
+    assert again.json()["message"] == "Cannot cancel a workflow run that is completed."
+    assert post(sandbox, f"{run_path}/rerun-failed-jobs").status_code == 201  # cancelled fails
+
+
+def test_caches_are_listed_filtered_and_deleted_by_key(sandbox: GitHubSandbox) -> None:
+    key = "Linux-pip-abc123"
+    main_cache = sandbox.add_cache(REPO, key)
+    branch_cache = sandbox.add_cache(REPO, key, ref="refs/heads/dev", size_in_bytes=2048)
+    sandbox.add_cache(REPO, "Linux-npm-def456")
+    caches = f"/repos/{REPO}/actions/caches"
+
+    by_prefix = get(sandbox, caches, key="Linux-pip").json()
+    by_ref = get(sandbox, caches, ref="refs/heads/dev").json()
+    deleted = requests.delete(
+        sandbox.url + caches, headers=AUTH, params={"key": key, "ref": "refs/heads/dev"}, timeout=5
+    )
+    rest = requests.delete(sandbox.url + caches, headers=AUTH, params={"key": key}, timeout=5)
+    gone = requests.delete(sandbox.url + caches, headers=AUTH, params={"key": key}, timeout=5)
+    keyless = requests.delete(sandbox.url + caches, headers=AUTH, timeout=5)
+
+    assert {c["id"] for c in by_prefix["actions_caches"]} == {main_cache, branch_cache}
+    assert [c["id"] for c in by_ref["actions_caches"]] == [branch_cache]
+    assert deleted.status_code == 200
+    assert deleted.json()["total_count"] == 1
+    assert deleted.json()["actions_caches"][0]["size_in_bytes"] == 2048
+    assert [c["id"] for c in rest.json()["actions_caches"]] == [main_cache]
+    assert gone.status_code == 404
+    assert keyless.status_code == 422
+    assert get(sandbox, caches).json()["total_count"] == 1
+
+
+def test_issues_are_created_read_and_closed(sandbox: GitHubSandbox) -> None:
+    created = post_json(
+        sandbox,
+        f"/repos/{REPO}/issues",
+        {"title": "CI fails: flaky test", "body": "Run 42 failed.", "labels": ["ci", "flaky"]},
+    )
+    number = created.json()["number"]
+    issue_path = f"/repos/{REPO}/issues/{number}"
+    closed = requests.patch(
+        sandbox.url + issue_path, headers=AUTH, json={"state": "closed"}, timeout=5
+    )
+
+    assert created.status_code == 201
+    assert created.headers["Location"] == created.json()["url"]
+    assert created.json()["title"] == "CI fails: flaky test"
+    assert [label["name"] for label in created.json()["labels"]] == ["ci", "flaky"]
+    assert "pull_request" not in created.json()
+    assert (closed.json()["state"], closed.json()["state_reason"]) == ("closed", "completed")
+    assert closed.json()["closed_at"] is not None
+    assert get(sandbox, issue_path).json()["state"] == "closed"
+    (record,) = sandbox.issues(REPO)
+    assert record == IssueRecord(
+        number=number,
+        title="CI fails: flaky test",
+        body="Run 42 failed.",
+        labels=("ci", "flaky"),
+        state="closed",
+        state_reason="completed",
+    )
+    assert post_json(sandbox, f"/repos/{REPO}/issues", {"body": "x"}).status_code == 422
+    assert get(sandbox, f"/repos/{REPO}/issues/999").status_code == 404
+
+
+def test_dispatch_needs_a_dispatchable_workflow_and_a_ref(sandbox: GitHubSandbox) -> None:
+    deploy = sandbox.add_workflow(REPO, "Deploy", path=".github/workflows/deploy.yml")
+    add_run(sandbox, workflow_name="CI")  # known from its runs: no workflow_dispatch trigger
+    dispatches = "/repos/{}/actions/workflows/{}/dispatches"
+
+    by_id = post_json(sandbox, dispatches.format(REPO, deploy), {"ref": "main", "inputs": {"a": 1}})
+    by_file = post_json(sandbox, dispatches.format(REPO, "deploy.yml"), {"ref": "v1.2"})
+    not_dispatchable = post_json(sandbox, dispatches.format(REPO, "ci.yml"), {"ref": "main"})
+    no_ref = post_json(sandbox, dispatches.format(REPO, deploy), {"inputs": {}})
+    unknown = post_json(sandbox, dispatches.format(REPO, "nope.yml"), {"ref": "main"})
+
+    assert (by_id.status_code, by_id.content) == (204, b"")
+    assert by_file.status_code == 204
+    assert not_dispatchable.status_code == 422
+    assert not_dispatchable.json()["message"] == (
+        "Workflow does not have 'workflow_dispatch' trigger"
+    )
+    assert no_ref.status_code == 422
+    assert unknown.status_code == 404
+    assert [
+        (d.workflow_id, d.workflow_path, d.ref, d.inputs) for d in sandbox.dispatches(REPO)
+    ] == [
+        (deploy, ".github/workflows/deploy.yml", "main", {"a": 1}),
+        (deploy, ".github/workflows/deploy.yml", "v1.2", {}),
+    ]
+
+
+def test_org_repositories_are_paginated(sandbox: GitHubSandbox) -> None:
+    for name in ("api", "web", "docs"):
+        sandbox.add_repository(f"acme/{name}")
+    sandbox.add_repository("other/thing")
+
+    first = get(sandbox, "/orgs/acme/repos", per_page=2, sort="full_name")
+    second = get(sandbox, "/orgs/acme/repos", per_page=2, sort="full_name", page=2)
+
+    assert [r["full_name"] for r in first.json()] == ["acme/api", "acme/docs"]
+    assert [r["full_name"] for r in second.json()] == ["acme/web", "acme/widgets"]
+    assert 'rel="next"' in first.headers["Link"]
+    assert first.json()[0]["owner"]["login"] == "acme"
+    assert get(sandbox, "/orgs/nobody/repos").status_code == 404
+
+
+# -- errors and latency ----------------------------------------------------------------------
+
+
+def test_injected_403_and_429_carry_githubs_secondary_limit_body(sandbox: GitHubSandbox) -> None:
+    sandbox.inject_error(403)
+    sandbox.inject_error(429, retry_after_s=7)
+    sandbox.inject_error(403, message="Resource not accessible by integration")
+
+    secondary = get(sandbox, f"/repos/{REPO}")
+    too_many = get(sandbox, f"/repos/{REPO}")
+    forbidden = get(sandbox, f"/repos/{REPO}")
+
+    assert secondary.status_code == 403
+    assert secondary.json()["message"].startswith("You have exceeded a secondary rate limit")
+    assert secondary.headers["X-GitHub-Request-Id"] in secondary.json()["message"]
+    assert secondary.json()["documentation_url"].endswith("#about-secondary-rate-limits")
+    assert "Retry-After" not in secondary.headers
+    assert too_many.status_code == 429
+    assert too_many.json()["message"].startswith("You have exceeded a secondary rate limit")
+    assert too_many.headers["Retry-After"] == "7"
+    assert forbidden.json()["message"] == "Resource not accessible by integration"
+
+
+def test_latency_delays_matching_requests_without_blocking_others(sandbox: GitHubSandbox) -> None:
+    sandbox.set_latency(0.8, path_pattern=r".*/actions/runs", method="GET", times=1)
+    slow: list[float] = []
+
+    def slow_call() -> None:
+        started = time.monotonic()
+        get(sandbox, f"/repos/{REPO}/actions/runs")
+        slow.append(time.monotonic() - started)
+
+    thread = threading.Thread(target=slow_call)
+    thread.start()
+    time.sleep(0.1)
+    started = time.monotonic()
+    get(sandbox, f"/repos/{REPO}")
+    fast = time.monotonic() - started
+    thread.join(timeout=5)
+    started = time.monotonic()
+    get(sandbox, f"/repos/{REPO}/actions/runs")  # `times` ran out
+    after = time.monotonic() - started
+
+    assert slow[0] >= 0.8
+    assert fast < 0.5
+    assert after < 0.5
+
+
+def test_latency_makes_a_timed_out_post_ambiguous(sandbox: GitHubSandbox) -> None:
+    run_id = add_run(sandbox)
+    sandbox.set_latency(1.0, method="POST")
+
+    with pytest.raises(requests.Timeout):
+        requests.post(
+            f"{sandbox.url}/repos/{REPO}/actions/runs/{run_id}/rerun-failed-jobs",
+            headers=AUTH,
+            timeout=0.3,
+        )
+    sandbox.set_latency(0)
+
+    assert sandbox.run_attempt(REPO, run_id) == 2  # it happened although the client gave up
+    assert get(sandbox, f"/repos/{REPO}").status_code == 200
+
+
+# -- the real PyGithub against the remediation endpoints -----------------------------------
+
+
+@pytest.fixture
+def client(sandbox: GitHubSandbox) -> Iterator[github.Github]:
+    gh = github.Github(
+        base_url=sandbox.url, auth=github.Auth.Token("ghp_test"), retry=None, lazy=True
+    )
+    yield gh
+    gh.close()
+
+
+def test_pygithub_lists_runs_with_filters_and_per_workflow(
+    sandbox: GitHubSandbox, client: github.Github
+) -> None:
+    failed = add_run(sandbox, head_branch="main")
+    passed = sandbox.add_successful_run(REPO, workflow_name="CI", job_name="t", log_text="ok")
+    add_run(sandbox, workflow_name="Lint", head_branch="dev")
+    repo = client.get_repo(REPO)
+
+    successes = [run.id for run in repo.get_workflow_runs(status="success")]
+    on_main = [run.id for run in repo.get_workflow_runs(branch="main")]
+    ci_runs = [run.id for run in repo.get_workflow("ci.yml").get_runs()]
+
+    assert successes == [passed]
+    assert on_main == [passed, failed]
+    assert ci_runs == [passed, failed]
+    assert {w.name for w in repo.get_workflows()} == {"CI", "Lint"}
+
+
+def test_pygithub_remediation_actions(sandbox: GitHubSandbox, client: github.Github) -> None:
+    run_id = add_run(sandbox, polls_until_complete=3)
+    deploy = sandbox.add_workflow(REPO, "Deploy")
+    repo = client.get_repo(REPO)
+    run = repo.get_workflow_run(run_id)
+
+    assert run.rerun() is True
+    assert run.cancel() is True
+    assert run.cancel() is False  # 409: already completed
+    assert repo.get_workflow(deploy).create_dispatch("main", {"reason": "retry"}) is True
+    issue = repo.create_issue(title="CI broken", body="details", labels=["ci"])
+    issue.edit(state="closed")
+
+    assert [(a.trigger, a.conclusion) for a in sandbox.attempts(REPO, run_id)] == [
+        ("initial", "failure"),
+        ("rerun", "cancelled"),
+    ]
+    assert sandbox.dispatches(REPO)[0].inputs == {"reason": "retry"}
+    assert repo.get_issue(issue.number).state == "closed"
+    assert [i.labels for i in sandbox.issues(REPO)] == [("ci",)]
+
+
+def test_pygithub_lists_an_organisations_repositories(
+    sandbox: GitHubSandbox, client: github.Github
+) -> None:
+    for index in range(35):
+        sandbox.add_repository(f"acme/repo-{index:02d}")
+
+    names = [repo.full_name for repo in client.get_organization("acme").get_repos()]
+
+    assert len(names) == 36
+    assert sandbox.count("GET", r"/orgs/acme/repos") == 2
