@@ -5,8 +5,8 @@ Usage: python bench/poll_scale.py [--repos 1000] [--interval 20] [--cap-per-minu
 
 Each repository in the GitHub sandbox has one failed run. Three poll cycles run `interval`
 seconds apart through the production path (`detection.poll_repository` on Postgres, one
-`GitHubGateway` per worker thread, one `RateBudget` shared through Redis), polls spread over
-the first half of each interval as the beat task spreads them. Nothing changes after the first
+`GitHubGateway` per worker thread, one `RateBudget` shared through Redis), polls spread as
+the beat task spreads them (`monitoring.poll_start_offsets`). Nothing changes after the first
 cycle. The same cycles are then run against a fresh sandbox without conditional requests (the
 stored ETag is cleared before each cycle): the baseline. The sandbox counts requests that
 spend primary rate budget and records every arrival time.
@@ -44,8 +44,8 @@ from ci_remediator.db.models import MonitoredRepository  # noqa: E402
 from ci_remediator.detection import poll_repository  # noqa: E402
 from ci_remediator.github.budget import RateBudget  # noqa: E402
 from ci_remediator.github.gateway import GitHubGateway  # noqa: E402
+from ci_remediator.monitoring import poll_start_offsets  # noqa: E402
 from ci_remediator.sandbox.github import GitHubSandbox  # noqa: E402
-from workers.tasks import POLL_SPREAD_FRACTION  # noqa: E402
 
 DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgresql+psycopg2://postgres@localhost:5432/ci_remediator_bench"
@@ -110,7 +110,9 @@ def run_variant(args: argparse.Namespace, *, conditional: bool) -> VariantResult
                 )
 
         cycles: list[dict[str, float]] = []
-        spread_s = args.interval * POLL_SPREAD_FRACTION
+        offsets = poll_start_offsets(
+            len(names), interval_s=args.interval, max_per_minute=args.cap_per_minute
+        )
         with ThreadPoolExecutor(max_workers=args.workers) as pool:
             for cycle in range(args.cycles):
                 cycle_start = time.monotonic()
@@ -119,8 +121,8 @@ def run_variant(args: argparse.Namespace, *, conditional: bool) -> VariantResult
                     with sessions() as session, session.begin():
                         session.execute(sa.update(MonitoredRepository).values(runs_etag=None))
                 futures = [
-                    pool.submit(poll_one, name, cycle_start + index * spread_s / len(names))
-                    for index, name in enumerate(names)
+                    pool.submit(poll_one, name, cycle_start + offset)
+                    for name, offset in zip(names, offsets, strict=True)
                 ]
                 new_failures = sum(future.result() for future in futures) // 2
                 seconds = time.monotonic() - cycle_start

@@ -26,7 +26,11 @@ from ci_remediator.domain import StageEvent, Step
 from ci_remediator.gating import gate_failure
 from ci_remediator.github.credentials import AppCredential
 from ci_remediator.github.errors import RateLimitedError
-from ci_remediator.monitoring import expand_organizations, repositories_to_poll
+from ci_remediator.monitoring import (
+    expand_organizations,
+    poll_start_offsets,
+    repositories_to_poll,
+)
 from ci_remediator.notify.notifier import notify_stage
 from ci_remediator.reconcile import find_stuck_failures
 from workers.app import app
@@ -34,17 +38,13 @@ from workers.base import PipelineTask
 
 log = logging.getLogger(__name__)
 
-# Polls of one cycle start within this share of the polling interval, leaving the rest for
-# slow answers and retries before the next beat.
-POLL_SPREAD_FRACTION = 0.5
-
 
 @app.task(bind=True, base=PipelineTask, name="ci_remediator.poll_repositories")
 def poll_repositories(self: PipelineTask) -> int:
     """Fan out one poll per watched repository, once per polling window across all beats.
 
-    The polls are spread over the first part of the window (countdowns) rather than sent at
-    once, so a thousand repositories make a steady trickle of requests, not a burst.
+    The polls are spread (countdowns) over the time the request cap needs for them, at most
+    half the window, so a thousand repositories make a steady trickle of requests.
     """
     services = self.services
     config = services.config
@@ -67,12 +67,13 @@ def poll_repositories(self: PipelineTask) -> int:
         )
     with services.sessions() as session:
         repositories = repositories_to_poll(session, configured=config.repositories)
-    spread_s = window_s * POLL_SPREAD_FRACTION
-    for index, repository in enumerate(repositories):
-        poll_repository.apply_async(
-            kwargs={"repository": repository},
-            countdown=index * spread_s / len(repositories) or None,
-        )
+    offsets = poll_start_offsets(
+        len(repositories),
+        interval_s=window_s,
+        max_per_minute=config.file.github_max_requests_per_minute,
+    )
+    for repository, offset in zip(repositories, offsets, strict=True):
+        poll_repository.apply_async(kwargs={"repository": repository}, countdown=offset or None)
     return len(repositories)
 
 
