@@ -39,7 +39,6 @@ from sqlalchemy.orm import sessionmaker  # noqa: E402
 
 from ci_remediator.coordination import RedisCoordinator  # noqa: E402
 from ci_remediator.db import migrate  # noqa: E402
-from ci_remediator.db.base import Base  # noqa: E402
 from ci_remediator.db.models import MonitoredRepository  # noqa: E402
 from ci_remediator.detection import poll_repository  # noqa: E402
 from ci_remediator.github.budget import RateBudget  # noqa: E402
@@ -67,8 +66,9 @@ def fresh_database() -> sa.Engine:
     admin.dispose()
     engine = sa.create_engine(DATABASE_URL, pool_size=32, max_overflow=8)
     with engine.begin() as connection:
-        Base.metadata.drop_all(connection)
-        connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        # Everything goes, tables of older schemas and their enum types included.
+        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA public"))
     migrate.upgrade(DATABASE_URL)
     return engine
 

@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ci_remediator.db.models import Lease, SharedMoment, WindowCounter
+from ci_remediator.db.models import Lease
 
 
 def _holder_id() -> str:
@@ -128,10 +129,19 @@ return 0
 
 
 class DatabaseCoordinator:
-    """Leases and counters in the database, for the single-process embedded form."""
+    """The embedded form's coordinator: one process, so one timeline.
+
+    Locks are leases in the database (they also guard against a second embedded process by
+    mistake). The rate budget's clock and counters stay in this process's memory: every worker
+    thread sees them, and the budget is consulted inside a step's open write transaction, where
+    SQLite, which allows one writer at a time, would make a second connection wait on the first.
+    """
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
+        self._lock = threading.Lock()
+        self._moments: dict[str, float] = {}
+        self._counts: dict[tuple[str, int], int] = {}
 
     def try_lock(self, name: str, *, ttl_s: float) -> str | None:
         token = _holder_id()
@@ -159,57 +169,29 @@ class DatabaseCoordinator:
             session.execute(delete(Lease).where(Lease.name == name, Lease.holder == token))
 
     def incr(self, name: str, *, window_s: int) -> int:
-        start = datetime.fromtimestamp(int(time.time()) // window_s * window_s, UTC)
-        with self._sessions() as session, session.begin():
-            bumped = session.execute(
-                update(WindowCounter)
-                .where(WindowCounter.name == name, WindowCounter.window_start == start)
-                .values(value=WindowCounter.value + 1)
-            ).rowcount  # type: ignore[attr-defined]
-            if not bumped:
-                try:
-                    with session.begin_nested():
-                        session.add(WindowCounter(name=name, window_start=start, value=1))
-                except IntegrityError:
-                    session.execute(
-                        update(WindowCounter)
-                        .where(WindowCounter.name == name, WindowCounter.window_start == start)
-                        .values(value=WindowCounter.value + 1)
-                    )
-            return int(
-                session.scalar(
-                    select(WindowCounter.value).where(
-                        WindowCounter.name == name, WindowCounter.window_start == start
-                    )
-                )
-                or 0
-            )
+        window = int(time.time()) // window_s
+        with self._lock:
+            for stale in [key for key in self._counts if key[1] < window - 1]:
+                del self._counts[stale]
+            self._counts[name, window] = self._counts.get((name, window), 0) + 1
+            return self._counts[name, window]
 
     def moment(self, name: str) -> float:
-        with self._sessions() as session:
-            value = session.scalar(select(SharedMoment.moment).where(SharedMoment.name == name))
-            return float(value) if value is not None else 0.0
+        with self._lock:
+            return self._moments.get(name, 0.0)
 
     def push_back(self, name: str, until: float) -> None:
-        with self._sessions() as session, session.begin():
-            row = session.get(SharedMoment, name, with_for_update=True)
-            if row is None:
-                session.add(SharedMoment(name=name, moment=until))
-            elif until > row.moment:
-                row.moment = until
+        with self._lock:
+            self._moments[name] = max(self._moments.get(name, 0.0), until)
 
     def reserve_slot(
         self, name: str, *, interval_s: float, burst: int, max_wait_s: float
     ) -> float | None:
-        with self._sessions() as session, session.begin():
+        with self._lock:
             now = time.time()
-            row = session.get(SharedMoment, name, with_for_update=True)
-            tat = row.moment if row is not None else 0.0
+            tat = self._moments.get(name, 0.0)
             earliest = max(now, tat - interval_s * burst)
             if earliest - now > max_wait_s:
                 return None
-            if row is None:
-                session.add(SharedMoment(name=name, moment=earliest + interval_s))
-            else:
-                row.moment = max(tat, earliest) + interval_s
+            self._moments[name] = max(tat, earliest) + interval_s
             return earliest - now

@@ -10,7 +10,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Enum,
-    Float,
     ForeignKey,
     Index,
     Integer,
@@ -247,26 +246,6 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     holder: Mapped[str] = mapped_column(String(100))
     expires_at: Mapped[datetime]
-
-
-class WindowCounter(Base):
-    """A counter per fixed time window: the embedded form's stand-in for Redis `INCR`+`EXPIRE`."""
-
-    __tablename__ = "window_counters"
-
-    name: Mapped[str] = mapped_column(String(200), primary_key=True)
-    window_start: Mapped[datetime] = mapped_column(primary_key=True)
-    value: Mapped[int] = mapped_column(default=0)
-
-
-class SharedMoment(Base):
-    """A named point in time every worker reads: the embedded form's stand-in for a Redis key
-    holding a rate-limit reset or the next free request slot (epoch seconds)."""
-
-    __tablename__ = "shared_moments"
-
-    name: Mapped[str] = mapped_column(String(200), primary_key=True)
-    moment: Mapped[float] = mapped_column(Float)
 
 
 class DisabledCredential(Base):

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from ci_remediator.config import get_config, load_config
 from ci_remediator.db import migrate
-from ci_remediator.db.base import Base
 from ci_remediator.db.models import DetectionSource
 from ci_remediator.detection import record_failure
 from ci_remediator.sandbox.github import GitHubSandbox
@@ -32,8 +31,9 @@ def engine() -> Iterator[Engine]:
         pytest.fail(f"Postgres is not reachable at {TEST_DATABASE_URL}: {error}")
     # The schema is made by the migrations, from nothing, once per session.
     with engine.begin() as connection:
-        Base.metadata.drop_all(connection)
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        # Everything goes, tables of older schemas and their enum types included.
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
     migrate.upgrade(TEST_DATABASE_URL)
     yield engine
     engine.dispose()

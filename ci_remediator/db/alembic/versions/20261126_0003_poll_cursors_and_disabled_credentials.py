@@ -1,8 +1,8 @@
-"""poll cursors, shared moments and disabled credentials
+"""poll cursors and disabled credentials
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-26 02:02:37.272278
+Create Date: 2026-11-26 02:23:20.247165
 """
 
 from __future__ import annotations
@@ -26,12 +26,8 @@ def upgrade() -> None:
         sa.Column("disabled_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("fingerprint", name=op.f("pk_disabled_credentials")),
     )
-    op.create_table(
-        "shared_moments",
-        sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("moment", sa.Float(), nullable=False),
-        sa.PrimaryKeyConstraint("name", name=op.f("pk_shared_moments")),
-    )
+    # The embedded form now keeps its rate-budget counters in process memory.
+    op.drop_table("window_counters")
     op.add_column(
         "monitored_repositories",
         sa.Column("deep_scanned_at", sa.DateTime(timezone=True), nullable=True),
@@ -45,5 +41,11 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_column("monitored_repositories", "source")
     op.drop_column("monitored_repositories", "deep_scanned_at")
-    op.drop_table("shared_moments")
+    op.create_table(
+        "window_counters",
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("window_start", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("value", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("name", "window_start", name=op.f("pk_window_counters")),
+    )
     op.drop_table("disabled_credentials")
