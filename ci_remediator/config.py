@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -25,11 +26,16 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ci_remediator.actions.templates import validate_template, validate_workflow_file
+
 DEFAULT_SQLITE_URL = "sqlite:///ci_remediator.db"
 DEFAULT_SENSITIVE_WORKFLOWS = ("*deploy*", "*release*", "*publish*", "*terraform apply*")
 REPO_NAME_PATTERN = r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
 
 RepoName = Annotated[str, Field(pattern=REPO_NAME_PATTERN)]
+# Dispatch targets and cache keys reach GitHub: only file names and run-metadata templates.
+WorkflowFile = Annotated[str, AfterValidator(validate_workflow_file)]
+CacheKeyTemplate = Annotated[str, AfterValidator(validate_template)]
 
 
 class ConfigError(Exception):
@@ -70,8 +76,8 @@ class PolicyOverrides(_Strict):
     max_auto_attempts_per_run: int | None = Field(default=None, ge=0)
     max_auto_per_workflow_per_day: int | None = Field(default=None, ge=0)
     slack_channels: SlackChannels | None = None
-    remediation_workflows: tuple[str, ...] | None = None
-    cache_key_templates: tuple[str, ...] | None = None
+    remediation_workflows: tuple[WorkflowFile, ...] | None = None
+    cache_key_templates: tuple[CacheKeyTemplate, ...] | None = None
     allow_trust_memory: bool | None = None
 
 
@@ -95,8 +101,8 @@ class FileConfig(_Strict):
     breaker: BreakerConfig = BreakerConfig()
     llm: LlmConfig = LlmConfig()
     knowledge_base_file: Path | None = None
-    remediation_workflows: tuple[str, ...] = ()
-    cache_key_templates: tuple[str, ...] = ()
+    remediation_workflows: tuple[WorkflowFile, ...] = ()
+    cache_key_templates: tuple[CacheKeyTemplate, ...] = ()
     trust_memory_days: int = Field(default=7, ge=0)
     allow_trust_memory: bool = False
     retention_days: int = Field(default=90, ge=1)
@@ -108,6 +114,8 @@ class FileConfig(_Strict):
     # The unconditional re-read of the lookback window that catches what the cheap
     # conditional poll cannot see (new attempts of older runs, runs that completed late).
     deep_scan_interval_minutes: float = Field(default=60, gt=0)
+    # Of each failed job's log, only the tail is downloaded: failures show at the end.
+    max_log_bytes: int = Field(default=5_000_000, ge=10_000)
     # How often organizations are re-listed for new repositories.
     organization_refresh_minutes: float = Field(default=60, gt=0)
     repository_configs: dict[RepoName, PolicyOverrides] = Field(default_factory=dict)

@@ -118,6 +118,7 @@ def analyze(self: PipelineTask, failure_id: int) -> None:
         knowledge_base=self.services.knowledge_base,
         model=self.services.model,
         llm_config=self.services.config.file.llm,
+        max_log_bytes=self.services.config.file.max_log_bytes,
     )
 
 
