@@ -18,18 +18,16 @@ class ConsoleNotifier:
         self._lock = threading.Lock()
 
     def send(self, message: StageMessage) -> None:
-        style = STYLE.get(message.severity, "white")
-        # Every field is escaped: stored text may contain log-derived characters.
-        text = f"[{style}]{escape(message.title)}[/]"
-        if message.lines:
-            text += "  " + escape(" | ".join(message.lines))
-        with self._lock:
-            self._console.print(text, highlight=False, soft_wrap=True)
+        self._print(message.severity, message.title, message.lines)
 
     def alert(self, alert: SystemAlert) -> None:
-        style = STYLE.get(alert.severity, "white")
-        text = f"[{style}]ALERT: {escape(alert.title)}[/]"
-        if alert.lines:
-            text += "  " + escape(" | ".join(alert.lines))
+        self._print(alert.severity, f"ALERT: {alert.title}", alert.lines)
+
+    def _print(self, severity: str, title: str, lines: tuple[str, ...]) -> None:
+        style = STYLE.get(severity, "white")
+        # Every field is escaped: stored text may contain log-derived characters.
+        text = f"[{style}]{escape(title)}[/]"
+        if lines:
+            text += "  " + escape(" | ".join(lines))
         with self._lock:
             self._console.print(text, highlight=False, soft_wrap=True)

@@ -942,22 +942,28 @@ class GitHubSandbox(LoopbackSandbox):
                 return json_response(self._installation_json(installation))
         return not_found()
 
-    def _get_installation(self, request: Request, installation_id: str) -> Response:
+    def _own_installation(
+        self, request: Request, installation_id: str
+    ) -> tuple[Installation | None, Response | None]:
+        """The app's installation, or the answer GitHub gives when it is not the app's."""
         app_id, rejected = self._authenticate_app(request)
         if rejected is not None:
-            return rejected
+            return None, rejected
         installation = self._apps.installation(int(installation_id))
         if installation is None or installation.app_id != app_id:
-            return not_found()
+            return None, not_found()
+        return installation, None
+
+    def _get_installation(self, request: Request, installation_id: str) -> Response:
+        installation, rejected = self._own_installation(request, installation_id)
+        if installation is None:
+            return rejected or not_found()
         return json_response(self._installation_json(installation))
 
     def _create_installation_token(self, request: Request, installation_id: str) -> Response:
-        app_id, rejected = self._authenticate_app(request)
-        if rejected is not None:
-            return rejected
-        installation = self._apps.installation(int(installation_id))
-        if installation is None or installation.app_id != app_id:
-            return not_found()
+        installation, rejected = self._own_installation(request, installation_id)
+        if installation is None:
+            return rejected or not_found()
         body = request.json()
         if body is None:
             return error(HTTPStatus.BAD_REQUEST, "Problems parsing JSON")

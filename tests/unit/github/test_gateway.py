@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,22 +15,9 @@ from ci_remediator.github import (
     TransientGitHubError,
 )
 from ci_remediator.sandbox.github import GitHubSandbox
+from tests.unit.github.conftest import REPO
 
-REPO = "acme/widgets"
 FAILING_LOG = "\ufeff2024-05-01T10:00:00.0000000Z ##[error]AssertionError: expected 2, got 3\n"
-
-
-@pytest.fixture
-def sandbox() -> Iterator[GitHubSandbox]:
-    with GitHubSandbox() as started:
-        started.add_repository(REPO)
-        yield started
-
-
-@pytest.fixture
-def gateway(sandbox: GitHubSandbox) -> Iterator[GitHubGateway]:
-    with GitHubGateway(base_url=sandbox.url, token="ghp_test", timeout_s=5) as client:
-        yield client
 
 
 def add_run(sandbox: GitHubSandbox, **overrides: object) -> int:

@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from ci_remediator.github import GitHubGateway, PermanentGitHubError, RerunRefusedError
 from ci_remediator.sandbox.github import GitHubSandbox
+from tests.unit.github.conftest import REPO
 
-REPO = "acme/widgets"
 LOG = "##[error]Process completed with exit code 1.\n"
-
-
-@pytest.fixture
-def sandbox() -> Iterator[GitHubSandbox]:
-    with GitHubSandbox() as started:
-        started.add_repository(REPO)
-        yield started
-
-
-@pytest.fixture
-def gateway(sandbox: GitHubSandbox) -> Iterator[GitHubGateway]:
-    with GitHubGateway(base_url=sandbox.url, token="ghp_calls", timeout_s=5) as client:
-        yield client
 
 
 def failed_run(sandbox: GitHubSandbox, **options: object) -> int:
