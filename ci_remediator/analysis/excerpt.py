@@ -81,6 +81,7 @@ _DIAGNOSTICS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"error\[E\d{4}\]"), 8),
     (re.compile(r"^\s*(?:\S+?:\d+:(?:\d+:)? )?(?:fatal )?error(?:\[\w+\])?:", re.IGNORECASE), 2),
     (re.compile(r"\berror TS\d+:"), 2),
+    (re.compile(r"^\S{1,300}\.[A-Za-z]{1,5}:\d+:\d+: \S"), 1),  # file:line:col: message
     (re.compile(r"^\s*E\s{2,}\S"), 1),  # pytest assertion/exception detail
     (re.compile(r"^\s*(?:Expected|Received)(?: value)?:"), 2),
     (
@@ -129,6 +130,7 @@ _NOISE = re.compile(
     r"|^\s*(?:Compiling|Downloaded|Checking|Fresh|Updating|Locking|Adding) \S+ v?\d"
     r"|^#\d+ (?:sha256:|extracting|DONE|CACHED|\[internal\])"
     r"|^npm (?:WARN|notice)|^(?:shell|env): |^\[command\]"
+    r"|^go: (?:downloading|finding|extracting) "
 )
 
 
@@ -256,14 +258,33 @@ _KEYWORDS = (
     "reformat",
     "no tests found",
     "post job cleanup.",
+    # The weak signals too: a line only they mark would otherwise never be looked at.
+    "forbidden",
+    "unauthorized",
+    "not found",
+    "cannot",
+    "can't",
+    "unable to",
+    "timed out",
+    "timeout",
+    "refused",
+    "abort",
+    "killed",
+    "undefined",
+    "assert",
 )
 _CASED_KEYWORDS = ("##[", "E  ", "\u25cf", "\u2716")  # `E  `: pytest detail; jest/eslint marks
+# `path/file.ext:12:5: message`: compilers and linters (go, gcc, ruff, eslint's unix format)
+# that print no "error" word.
+_FILE_LINE_COL = r"\.[A-Za-z]{1,5}:\d+:\d+: "
 _KEYWORD_SCAN = re2.compile(
     (
         "(?i:"
         + "|".join(re2.escape(word) for word in _KEYWORDS)
         + ")|"
         + "|".join(re2.escape(word) for word in _CASED_KEYWORDS)
+        + "|"
+        + _FILE_LINE_COL
     ).encode()
 )
 _CONTEXT_LOOKBACK = max(_CONTEXT_BEFORE_ERROR, _CONTEXT_BEFORE_DIAGNOSTIC)

@@ -81,11 +81,17 @@ class KnowledgeBase:
         return cls(rules=tuple(ordered), sources=tuple(sources))
 
     def match(self, text: str) -> RuleMatch | None:
+        # Output of a `docker build` step arrives prefixed with BuildKit's step number and
+        # timestamp ("#14 1.20 "); the rules see the tool's own line, as without Docker.
+        text = _BUILDKIT_PREFIX.sub("", text)
         for rule in self.rules:
             found = rule.first_match(text)
             if found is not None:
                 return RuleMatch(rule=rule, line=_line_around(text, found))
         return None
+
+
+_BUILDKIT_PREFIX = re.compile(r"(?m)^#\d{1,4} \d{1,6}\.\d{1,3} ")
 
 
 def _line_around(text: str, match: re.Match[str]) -> str:

@@ -91,7 +91,5 @@ def test_an_obeyed_injection_never_loosens_the_stored_decision(
         decision.verdict,
         rules_decision.verdict,
     )
-    stored = " ".join(
-        [analysis.summary, analysis.root_cause, analysis.excerpt, *decision.reasons]
-    )
+    stored = " ".join([analysis.summary, analysis.root_cause, analysis.excerpt, *decision.reasons])
     assert KEY not in stored

@@ -199,3 +199,19 @@ def test_logdx_excerpts_fit_the_budget(budget: int) -> None:
         excerpt = build_excerpt(raw, budget_chars=budget)
         assert len(excerpt) <= budget
         assert "##[error]" in excerpt
+
+
+def test_diagnostics_without_an_error_word_are_kept_from_the_first() -> None:
+    """go and ruff print `file:line:col: message` with no "error": the first is the cause."""
+    errors = [f"./internal/p{i}.go:{i + 3}:2: undefined: helper{i}" for i in range(30)]
+    noise = [f"go: downloading example.com/mod{i} v1.{i}.0" for i in range(200)]
+    log = "\n".join(
+        ["##[group]Run go build ./...", "##[endgroup]", *noise, "# example.com/app", *errors]
+        + ["##[error]Process completed with exit code 1."]
+    )
+
+    excerpt = build_excerpt(log, budget_chars=12_000)
+
+    assert errors[0] in excerpt
+    assert errors[-1] in excerpt
+    assert "go: downloading" not in excerpt

@@ -129,6 +129,28 @@ def test_dependency_conflict_is_not_rerun() -> None:
             " Could not resolve host: github.com",
             Category.INFRASTRUCTURE,
         ),
+        ("./internal/parse/parse.go:10:2: undefined: tokenize", Category.COMPILE_ERROR),
+        (
+            "[ERROR] Tests run: 12, Failures: 1, Errors: 0, Skipped: 0, Time elapsed: 0.5 s",
+            Category.TEST_FAILURE,
+        ),
+        ("FAIL\tgithub.com/acme/app/parse\t0.012s", Category.TEST_FAILURE),
+        (
+            "There were failing tests. See the report at: file:///build/index.html",
+            Category.TEST_FAILURE,
+        ),
+        (
+            'ERROR: failed to solve: process "/bin/sh -c make" did not complete successfully:'
+            " exit code: 2",
+            Category.COMPILE_ERROR,
+        ),
+        (
+            "error: failed to download from `https://static.crates.io/crates/serde/1.0.0/download`"
+            " ([28] Timeout was reached)",
+            Category.DEPENDENCY,
+        ),
+        ("java.net.SocketTimeoutException: Read timed out", Category.INFRASTRUCTURE),
+        ("Error: API rate limit exceeded for installation ID 4242.", Category.INFRASTRUCTURE),
     ],
 )
 def test_single_signal_lines(line: str, category: Category) -> None:
@@ -136,6 +158,25 @@ def test_single_signal_lines(line: str, category: Category) -> None:
         f"##[group]Run ./ci.sh\n##[endgroup]\n{line}\n##[error]Process completed with exit code 1."
     )
     assert _analyze(log).category is category
+
+
+def test_a_rate_limited_step_is_transient_but_not_rerun_at_once() -> None:
+    result = _analyze("Error: API rate limit exceeded for user ID 1.\n##[error]exit code 1")
+
+    assert result.flaky
+    assert result.proposed_action is ActionKind.NONE
+
+
+def test_a_test_failing_inside_a_docker_build_is_a_test_failure() -> None:
+    log = (
+        "#14 [test 3/3] RUN pytest -q\n"
+        "#14 1.20 FAILED tests/test_api.py::test_create - assert 500 == 201\n"
+        '#14 ERROR: process "/bin/sh -c pytest -q" did not complete successfully: exit code: 1\n'
+        'ERROR: failed to solve: process "/bin/sh -c pytest -q" did not complete successfully\n'
+        "##[error]Process completed with exit code 1."
+    )
+
+    assert _analyze(log).category is Category.TEST_FAILURE
 
 
 def test_output_text_is_redacted() -> None:
