@@ -206,8 +206,14 @@ def test_diagnostics_without_an_error_word_are_kept_from_the_first() -> None:
     errors = [f"./internal/p{i}.go:{i + 3}:2: undefined: helper{i}" for i in range(30)]
     noise = [f"go: downloading example.com/mod{i} v1.{i}.0" for i in range(200)]
     log = "\n".join(
-        ["##[group]Run go build ./...", "##[endgroup]", *noise, "# example.com/app", *errors]
-        + ["##[error]Process completed with exit code 1."]
+        [
+            "##[group]Run go build ./...",
+            "##[endgroup]",
+            *noise,
+            "# example.com/app",
+            *errors,
+            "##[error]Process completed with exit code 1.",
+        ]
     )
 
     excerpt = build_excerpt(log, budget_chars=12_000)
