@@ -23,7 +23,11 @@ from ci_remediator.github.gateway import GitHubGateway
 from ci_remediator.notify.console import ConsoleNotifier
 from ci_remediator.notify.notifier import Notifier
 
-LLM_TIMEOUT_S = 60.0
+# Worst case of one model analysis: (1 + LLM_MAX_RETRIES) client attempts, twice (one retry
+# after an unusable answer), all timing out: 4 x 40 s = 160 s, inside the analyze task's
+# 240 s soft time limit with room for GitHub.
+LLM_TIMEOUT_S = 40.0
+LLM_MAX_RETRIES = 1
 
 
 class MissingCredentialsError(RuntimeError):
@@ -83,6 +87,7 @@ class Services:
                 base_url=settings.openai_base_url,
                 # Below the analyze task's soft time limit, with room for the client's retries.
                 timeout_s=LLM_TIMEOUT_S,
+                max_retries=LLM_MAX_RETRIES,
                 max_prompt_chars=llm.max_prompt_chars,
             )
             self._local.model = analyzer

@@ -50,3 +50,12 @@ def test_beat_polls_at_the_configured_interval() -> None:
     schedule = celery_settings(load_config())["beat_schedule"]
     assert schedule["poll-repositories"]["schedule"].total_seconds() == 5 * 60
     assert schedule["reconcile"]["task"] == "ci_remediator.reconcile"
+
+
+def test_the_model_cannot_outlast_the_analyze_tasks_soft_limit() -> None:
+    from ci_remediator.services import LLM_MAX_RETRIES, LLM_TIMEOUT_S
+
+    soft_limit, _ = TIME_LIMITS["ci_remediator.analyze"]
+    # The client's attempts, twice over (one retry after an unusable answer).
+    worst_case = 2 * (1 + LLM_MAX_RETRIES) * LLM_TIMEOUT_S
+    assert worst_case < soft_limit
