@@ -100,7 +100,10 @@ class PipelineTask(Task):
             # capped so no message sits in the broker for hours (it asks the budget again).
             countdown = min(error.retry_after_s or 60.0, RATE_LIMIT_COUNTDOWN_CAP_S)
             log.warning("rate limited, next try in %.0fs: %s", countdown, error)
-            raise self.retry(exc=error, countdown=countdown, max_retries=None) from error
+            # (Celery reads max_retries=None as "the task's default": allow one more instead.)
+            raise self.retry(
+                exc=error, countdown=countdown, max_retries=self.request.retries + 1
+            ) from error
         limit = self.max_retries if self.max_retries is not None else self.transient_retry_limit
         if is_transient(error) and self.request.retries < limit:
             countdown = retry_countdown(error, self.request.retries)

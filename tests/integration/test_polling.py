@@ -6,18 +6,22 @@ import time
 from datetime import timedelta
 
 import pytest
+from celery.exceptions import Retry
 from sqlalchemy import Engine, func, select
 
 from ci_remediator.config import load_config
 from ci_remediator.db.base import utcnow
 from ci_remediator.db.models import AuditEntry, DisabledCredential, Failure, MonitoredRepository
 from ci_remediator.detection import poll_repository
+from ci_remediator.github.errors import RateLimitedError
 from ci_remediator.monitoring import expand_organizations, repositories_to_poll
 from ci_remediator.notify.messages import StageMessage, SystemAlert
 from ci_remediator.sandbox.github import GitHubSandbox
 from ci_remediator.sandbox.scenarios import WEB
 from ci_remediator.services import Services, set_services
+from tests.integration.conftest import record_sandbox_failure
 from workers import tasks
+from workers.base import RATE_LIMIT_COUNTDOWN_CAP_S
 
 LOG = "##[error]Process completed with exit code 1.\n"
 DAY = timedelta(days=1)
@@ -218,3 +222,46 @@ def test_an_app_installation_expands_to_what_it_was_granted(
     assert sorted(found) == ["acme-org/api", "acme-org/web"]
     assert len(recorded_runs(app_services)) == 1
     assert sandbox.tokens_issued == 1  # one installation token, reused for every call
+
+
+def test_a_spent_budget_skips_the_poll_until_the_next_beat(
+    sandbox: GitHubSandbox, polling: Services
+) -> None:
+    failed_run(sandbox)
+    sandbox.set_rate_limit(remaining=1, reset_in_s=3600)
+    first = tasks.poll_repository.apply(kwargs={"repository": WEB})  # spends the last request
+
+    skipped = tasks.poll_repository.apply(kwargs={"repository": WEB})
+
+    assert first.state == "SUCCESS"
+    assert skipped.state == "SUCCESS"  # not RETRY: nothing is scheduled for the reset
+    assert sandbox.count("GET", r"/repos/.*") == 1
+    assert len(recorded_runs(polling)) == 1
+
+
+def test_a_rate_limited_step_retries_within_minutes_without_spending_a_retry(
+    sandbox: GitHubSandbox, polling: Services
+) -> None:
+    """As a worker runs it: the error becomes a Retry sent to the broker, never an hour away."""
+    with polling.sessions() as session, session.begin():
+        failure_id = record_sandbox_failure(session, polling, sandbox, log_text=LOG)
+    limited = RateLimitedError("GitHub rate budget spent", retry_after_s=3500.0)
+    task = tasks.analyze
+    task.push_request(
+        id="rate-limited",
+        args=[],
+        kwargs={"failure_id": failure_id},
+        retries=3,
+        is_eager=False,
+        called_directly=False,
+    )
+    try:
+        with pytest.raises(Retry) as caught:
+            task._handle_error(limited, failure_id=failure_id)
+    finally:
+        task.pop_request()
+
+    # Three retries already spent on other errors, and still one more: waiting is no fault.
+    assert 0 < float(caught.value.when) <= RATE_LIMIT_COUNTDOWN_CAP_S
+    with polling.sessions() as session:
+        assert session.get(Failure, failure_id).state.value == "detected"  # not errored
