@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -95,6 +96,27 @@ def services(
     yield installed
     set_services(None)
     redis_client.flushdb()
+
+
+@pytest.fixture
+def worker(services: Services, committed_db: Engine) -> Iterator[None]:
+    """A real Celery worker (threads, in this process) on the real Redis broker."""
+    from workers.app import app
+    from workers.embedded import running_worker
+
+    assert app.conf.broker_url.startswith("redis://"), "the pipeline must run on the real broker"
+    with running_worker(app, concurrency=4):
+        yield
+
+
+def wait_until(condition: Callable[[], bool], *, timeout_s: float = 30.0) -> bool:
+    """Poll `condition` until it holds (True) or the time is up (False)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
 
 
 def record_sandbox_failure(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -21,16 +20,6 @@ from tests.integration.conftest import record_sandbox_failure
 from workers.demo import check_scenario, wait_until_settled
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-@pytest.fixture
-def worker(services: Services, committed_db: Engine) -> Iterator[None]:
-    from workers.app import app
-    from workers.embedded import running_worker
-
-    assert app.conf.broker_url.startswith("redis://"), "the pipeline must run on the real broker"
-    with running_worker(app, concurrency=4):
-        yield
 
 
 def assert_audit_is_a_valid_path(session: Session, failure: Failure) -> None:

@@ -19,7 +19,7 @@ from ci_remediator.notify.messages import StageMessage, SystemAlert
 from ci_remediator.sandbox.github import GitHubSandbox
 from ci_remediator.sandbox.scenarios import WEB
 from ci_remediator.services import Services, set_services
-from tests.integration.conftest import record_sandbox_failure
+from tests.integration.conftest import record_sandbox_failure, wait_until
 from workers import tasks
 from workers.base import RATE_LIMIT_COUNTDOWN_CAP_S
 
@@ -132,16 +132,20 @@ def recording(polling: Services) -> RecordingNotifier:
 
 
 def test_a_revoked_token_stops_polling_and_raises_one_critical_alert(
-    sandbox: GitHubSandbox, polling: Services, recording: RecordingNotifier
+    sandbox: GitHubSandbox, polling: Services, recording: RecordingNotifier, worker: None
 ) -> None:
     failed_run(sandbox)
     token = polling.config.settings.github_token
     assert token is not None
     sandbox.revoke_token(token.get_secret_value())
 
-    for _ in range(3):
-        tasks.poll_repository.apply(kwargs={"repository": WEB})
-    tasks.poll_repositories.apply()
+    tasks.poll_repository.delay(repository=WEB)
+    assert wait_until(lambda: len(recording.alerts) == 1)
+    for _ in range(2):
+        tasks.poll_repository.delay(repository=WEB)
+    tasks.poll_repositories.delay()
+    tasks.reconcile.delay()
+    assert wait_until(lambda: queued_and_running() == 0)
 
     assert sandbox.count("GET", r"/repos/.*") == 1  # the one that got the 401, no retries
     assert [alert.severity for alert in recording.alerts] == ["critical"]
@@ -153,6 +157,22 @@ def test_a_revoked_token_stops_polling_and_raises_one_critical_alert(
             == 1
         )
     assert recorded_runs(polling) == []
+
+
+def queued_and_running() -> int | None:
+    """Tasks still waiting in the broker, reserved or running on the worker; None if the
+    worker did not answer (then nothing can be concluded)."""
+    from workers.app import app
+
+    inspector = app.control.inspect(timeout=1.0)
+    active, reserved = inspector.active(), inspector.reserved()
+    if active is None or reserved is None:
+        return None
+    with app.connection_for_write() as connection:
+        client = connection.default_channel.client
+        waiting = sum(client.llen(queue) for queue in ("poll", "default"))
+    busy = sum(len(tasks) for tasks in (*active.values(), *reserved.values()))
+    return waiting + busy
 
 
 def test_a_new_credential_polls_again(
