@@ -29,17 +29,9 @@ def expand_organizations(
     """
     if not organizations:
         return []
-    wanted = {org.lower() for org in organizations}
     if via_installation:
-        names = [
-            name
-            for name in gateway.list_installation_repositories()
-            if name.split("/", 1)[0].lower() in wanted
-        ]
-        by_org = {
-            org: [n for n in names if n.split("/", 1)[0].lower() == org.lower()]
-            for org in organizations
-        }
+        installed = gateway.list_installation_repositories()
+        by_org = {org: [n for n in installed if _owner(n) == org.lower()] for org in organizations}
     else:
         by_org = {org: gateway.list_org_repositories(org) for org in organizations}
     found: list[str] = []
@@ -71,6 +63,10 @@ def expand_organizations(
         detail={"organizations": list(organizations), "repositories": len(found)},
     )
     return found
+
+
+def _owner(full_name: str) -> str:
+    return full_name.split("/", 1)[0].lower()
 
 
 def repositories_to_poll(session: Session, *, configured: tuple[str, ...]) -> list[str]:
