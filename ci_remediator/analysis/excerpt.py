@@ -116,6 +116,7 @@ _PROMOTED_SUMMARIES = 12
 _ROUND_SIZE = 3
 _CONTEXT_BEFORE_DIAGNOSTIC = 2
 _CONTEXT_BEFORE_ERROR = 8
+_CONTEXT_BEFORE_GO_FAIL = 4
 
 # Context lines that carry no information: progress bars, install chatter, passing tests.
 _NOISE = re.compile(
@@ -131,6 +132,7 @@ _NOISE = re.compile(
     r"|^#\d+ (?:sha256:|extracting|DONE|CACHED|\[internal\])"
     r"|^npm (?:WARN|notice)|^(?:shell|env): |^\[command\]"
     r"|^go: (?:downloading|finding|extracting) "
+    r"|^\s*--- (?:PASS|SKIP): |^=== (?:PAUSE|CONT) "
 )
 
 
@@ -276,7 +278,7 @@ _KEYWORDS = (
 _CASED_KEYWORDS = ("##[", "E  ", "\u25cf", "\u2716")  # `E  `: pytest detail; jest/eslint marks
 # `path/file.ext:12:5: message`: compilers and linters (go, gcc, ruff, eslint's unix format)
 # that print no "error" word.
-_FILE_LINE_COL = r"\.[A-Za-z]{1,5}:\d+:\d+: "
+_FILE_LINE_COL = r"\.[A-Za-z]{1,5}:\d+:(?:\d+:)? "
 _KEYWORD_SCAN = re2.compile(
     (
         "(?i:"
@@ -519,9 +521,12 @@ class _Builder:
             step.has_diagnostic = True
             step.summaries_seen += 1
             tier = 1 if step.summaries_seen <= _PROMOTED_SUMMARIES else 2
-            self._offer(
-                step, position, line, (tier, step.summaries_seen // _ROUND_SIZE, 0, position)
-            )
+            round_number = step.summaries_seen // _ROUND_SIZE
+            self._offer(step, position, line, (tier, round_number, 0, position))
+            if line.lstrip().startswith("--- FAIL"):
+                # go test prints a failing test's messages before its `--- FAIL:` line.
+                context: Priority = (2, round_number, 1, position)
+                self._offer_before(step, position, _CONTEXT_BEFORE_GO_FAIL, context)
         elif (diagnostic := _diagnostic(line)) is not None:
             step.has_diagnostic = True
             kind, after = diagnostic

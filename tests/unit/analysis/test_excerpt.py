@@ -221,3 +221,25 @@ def test_diagnostics_without_an_error_word_are_kept_from_the_first() -> None:
     assert errors[0] in excerpt
     assert errors[-1] in excerpt
     assert "go: downloading" not in excerpt
+
+
+def test_go_test_messages_before_the_fail_line_are_kept() -> None:
+    passing = [f"=== RUN   TestOk{i}\n--- PASS: TestOk{i} (0.00s)" for i in range(300)]
+    log = "\n".join(
+        [
+            "##[group]Run go test ./...",
+            "##[endgroup]",
+            *passing,
+            "=== RUN   TestGolden",
+            "    golden_test.go:20: output does not match golden file testdata/out.txt",
+            "--- FAIL: TestGolden (0.00s)",
+            "FAIL",
+            "FAIL\tgithub.com/acme/app\t0.012s",
+            "##[error]Process completed with exit code 1.",
+        ]
+    )
+
+    excerpt = build_excerpt(log, budget_chars=2_000)
+
+    assert "golden_test.go:20: output does not match golden file" in excerpt
+    assert "--- PASS" not in excerpt

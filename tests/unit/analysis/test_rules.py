@@ -151,6 +151,15 @@ def test_dependency_conflict_is_not_rerun() -> None:
         ),
         ("java.net.SocketTimeoutException: Read timed out", Category.INFRASTRUCTURE),
         ("Error: API rate limit exceeded for installation ID 4242.", Category.INFRASTRUCTURE),
+        ("git@github.com: Permission denied (publickey).", Category.PERMISSIONS),
+        ("npm ERR! code E401", Category.PERMISSIONS),
+        (
+            "##[error]Error when evaluating 'strategy' for job 'test'. Matrix vector 'os' does"
+            " not contain any values",
+            Category.CONFIGURATION,
+        ),
+        ("##[error]Unable to process file command 'output' successfully.", Category.CONFIGURATION),
+        ("Error: gofmt found unformatted files", Category.LINT),
     ],
 )
 def test_single_signal_lines(line: str, category: Category) -> None:
