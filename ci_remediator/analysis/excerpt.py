@@ -525,8 +525,9 @@ class _Builder:
             self._offer(step, position, line, (tier, round_number, 0, position))
             if line.lstrip().startswith("--- FAIL"):
                 # go test prints a failing test's messages before its `--- FAIL:` line.
-                context: Priority = (2, round_number, 1, position)
-                self._offer_before(step, position, _CONTEXT_BEFORE_GO_FAIL, context)
+                self._offer_before(
+                    step, position, _CONTEXT_BEFORE_GO_FAIL, (2, round_number, 1, position)
+                )
         elif (diagnostic := _diagnostic(line)) is not None:
             step.has_diagnostic = True
             kind, after = diagnostic
