@@ -4,6 +4,7 @@ port, keep-alive HTTP/1.1, requests handed to the sandbox as plain values, no ac
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol, Self, cast
 
@@ -66,7 +67,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # the client gave up (its timeout) before we answered
 
 
-class LoopbackSandbox:
+class LoopbackSandbox(ABC):
     """Lifecycle of a sandbox server. Subclasses implement `_handle` and name themselves."""
 
     server_name = "sandbox"
@@ -77,15 +78,16 @@ class LoopbackSandbox:
         self._server: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
+    @abstractmethod
     def _handle(
         self, method: str, raw_path: str, headers: dict[str, str], body: bytes
     ) -> SandboxResponse:
-        raise NotImplementedError
+        """Answer one request (called on the server's thread for that connection)."""
 
-    def _on_start(self) -> None:
+    def _on_start(self) -> None:  # noqa: B027 - an optional hook, empty by default
         """Called under the lock before the server accepts requests."""
 
-    def _on_stop(self) -> None:
+    def _on_stop(self) -> None:  # noqa: B027 - an optional hook, empty by default
         """Called before the server shuts down, to wake anything a handler is waiting on."""
 
     def start(self) -> Self:
