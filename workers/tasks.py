@@ -25,7 +25,7 @@ from ci_remediator.detection import poll_repository as poll_repository_step
 from ci_remediator.domain import StageEvent, Step
 from ci_remediator.gating import gate_failure
 from ci_remediator.github.credentials import AppCredential
-from ci_remediator.github.errors import RateLimitedError
+from ci_remediator.github.errors import GitHubError, RateLimitedError
 from ci_remediator.monitoring import (
     expand_organizations,
     poll_start_offsets,
@@ -39,7 +39,14 @@ from workers.base import PipelineTask
 log = logging.getLogger(__name__)
 
 
-@app.task(bind=True, base=PipelineTask, name="ci_remediator.poll_repositories")
+@app.task(
+    bind=True,
+    base=PipelineTask,
+    name="ci_remediator.poll_repositories",
+    # The next beat is the retry: a re-sent fan-out would find this window's lock taken.
+    max_retries=0,
+    retry_when_rate_limited=False,
+)
 def poll_repositories(self: PipelineTask) -> int:
     """Fan out one poll per watched repository, once per polling window across all beats.
 
@@ -55,16 +62,10 @@ def poll_repositories(self: PipelineTask) -> int:
     if self.credential_is_disabled():
         log.warning("not polling: GitHub refused this credential (fix the configuration)")
         return 0
-    refresh_s = config.file.organization_refresh_minutes * 60
-    if config.file.organizations and services.coordinator.try_lock(
-        "expand_organizations", ttl_s=refresh_s
-    ):
-        self.run_step(
-            expand_organizations,
-            gateway=services.gateway,
-            organizations=config.file.organizations,
-            via_installation=isinstance(services.github_credential, AppCredential),
-        )
+    if config.file.organizations:
+        _refresh_organizations(self)
+        if self.credential_is_disabled():
+            return 0
     with services.sessions() as session:
         repositories = repositories_to_poll(session, configured=config.repositories)
     offsets = poll_start_offsets(
@@ -75,6 +76,31 @@ def poll_repositories(self: PipelineTask) -> int:
     for repository, offset in zip(repositories, offsets, strict=True):
         poll_repository.apply_async(kwargs={"repository": repository}, countdown=offset or None)
     return len(repositories)
+
+
+def _refresh_organizations(task: PipelineTask) -> None:
+    """Re-list the organizations' repositories at most every `organization_refresh_minutes`.
+
+    If GitHub cannot answer now, the repositories already known are still polled and the next
+    beat tries again.
+    """
+    services = task.services
+    file = services.config.file
+    token = services.coordinator.try_lock(
+        "expand_organizations", ttl_s=file.organization_refresh_minutes * 60
+    )
+    if token is None:
+        return
+    try:
+        task.run_step(
+            expand_organizations,
+            gateway=services.gateway,
+            organizations=file.organizations,
+            via_installation=isinstance(services.github_credential, AppCredential),
+        )
+    except GitHubError as error:
+        services.coordinator.release("expand_organizations", token)
+        log.warning("organizations not re-listed this time: %s", error)
 
 
 @app.task(

@@ -285,3 +285,33 @@ def test_a_rate_limited_step_retries_within_minutes_without_spending_a_retry(
     assert 0 < float(caught.value.when) <= RATE_LIMIT_COUNTDOWN_CAP_S
     with polling.sessions() as session:
         assert session.get(Failure, failure_id).state.value == "detected"  # not errored
+
+
+def test_when_an_organization_cannot_be_listed_the_known_repositories_are_still_polled(
+    sandbox: GitHubSandbox, committed_db: Engine, redis_client: object
+) -> None:
+    from workers.app import app
+    from workers.embedded import running_worker
+
+    sandbox.add_repository("acme-org/api")
+    failed_run(sandbox)  # in the configured repository
+    config = load_config(env_overrides={"github_api_url": sandbox.url})
+    with_orgs = Services(
+        config.model_copy(
+            update={"file": config.file.model_copy(update={"organizations": ("acme-org",)})}
+        )
+    )
+    set_services(with_orgs)
+    sandbox.inject_error(502, path_pattern=r"/orgs/acme-org/repos", times=3)
+    try:
+        with running_worker(app, concurrency=2):
+            tasks.poll_repositories.delay()
+            assert wait_until(lambda: len(recorded_runs(with_orgs)) == 1)
+    finally:
+        set_services(None)
+
+    assert sandbox.count("GET", r"/orgs/acme-org/repos") == 3  # the read retries, then gave up
+    with with_orgs.sessions() as session:
+        assert session.scalars(select(MonitoredRepository.full_name)).all() == [WEB]
+    # The next beat lists the organization again: the refresh lock was given back.
+    assert with_orgs.coordinator.try_lock("expand_organizations", ttl_s=1) is not None
