@@ -34,8 +34,14 @@ def started_by_us(session: Session, run: RunInfo) -> bool:
     )
 
 
-def record_failure(session: Session, *, run: RunInfo, source: DetectionSource) -> int | None:
-    """Insert the failure if it is new; the id, or None if it was already known or ours."""
+def record_failure(
+    session: Session, *, run: RunInfo, source: DetectionSource, delivery_id: str | None = None
+) -> int | None:
+    """Insert the failure if it is new; the id, or None if it was already known or ours.
+
+    `delivery_id` is the webhook delivery that reported it (`X-GitHub-Delivery`), kept in the
+    audit entry so a failure can be traced back to what GitHub sent.
+    """
     if run.conclusion not in FAILING_CONCLUSIONS or started_by_us(session, run):
         return None
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
@@ -70,7 +76,12 @@ def record_failure(session: Session, *, run: RunInfo, source: DetectionSource) -
         action="detected",
         failure_id=failure_id,
         to_state=FailureState.DETECTED.value,
-        detail={"run_id": run.run_id, "run_attempt": run.run_attempt, "url": run.html_url},
+        detail={
+            "run_id": run.run_id,
+            "run_attempt": run.run_attempt,
+            "url": run.html_url,
+            **({"delivery": delivery_id[:100]} if delivery_id else {}),
+        },
     )
     record_metric(
         session,

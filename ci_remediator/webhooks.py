@@ -74,10 +74,10 @@ def handle_delivery(
         return WebhookOutcome(202, {"ignored": "workflow_job is not recorded on its own"})
     if event != "workflow_run":
         return WebhookOutcome(204, {})
-    return _workflow_run(session, payload)
+    return _workflow_run(session, payload, delivery_id)
 
 
-def _workflow_run(session: Session, payload: dict[str, Any]) -> WebhookOutcome:
+def _workflow_run(session: Session, payload: dict[str, Any], delivery_id: str) -> WebhookOutcome:
     if payload.get("action") != "completed":
         return WebhookOutcome(202, {"ignored": f"action {payload.get('action')!r}"})
     run_data = payload.get("workflow_run")
@@ -92,7 +92,9 @@ def _workflow_run(session: Session, payload: dict[str, Any]) -> WebhookOutcome:
         run = run_info(repository, run_data)
     except (KeyError, TypeError, ValueError) as error:
         raise InvalidPayloadError(f"workflow_run.{error} is missing or malformed") from error
-    failure_id = record_failure(session, run=run, source=DetectionSource.WEBHOOK)
+    failure_id = record_failure(
+        session, run=run, source=DetectionSource.WEBHOOK, delivery_id=delivery_id
+    )
     if failure_id is None:
         return WebhookOutcome(200, {"recorded": False, "reason": "already known"})
     return WebhookOutcome(

@@ -86,10 +86,16 @@ def test_a_failing_workflow_run_is_recorded_and_analysis_enqueued(
 ) -> None:
     run_id = failed_run(sandbox)
 
-    answer = sender.deliver("workflow_run", workflow_run_payload(sandbox, WEB, run_id))
+    answer = sender.deliver(
+        "workflow_run", workflow_run_payload(sandbox, WEB, run_id), delivery_id="d-123"
+    )
 
     assert answer.status_code == 201
     (failure,) = failures(webhook_services)
+    with webhook_services.sessions() as session:
+        detected = session.scalars(select(AuditEntry).where(AuditEntry.action == "detected")).one()
+    assert detected.detail["delivery"] == "d-123"
+    assert detected.actor == "detector:webhook"
     assert (failure.repository, failure.run_id, failure.run_attempt) == (WEB, run_id, 1)
     assert failure.source is DetectionSource.WEBHOOK
     assert answer.json() == {"recorded": True, "failure_id": failure.id}
