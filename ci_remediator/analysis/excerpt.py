@@ -387,9 +387,8 @@ class _Builder:
     # ---------------------------------------------------------------- lines ----
 
     def feed_block(self, block: bytes) -> None:
-        """Feed complete UTF-8 lines joined by "\\n" (a trailing newline is optional)."""
-        if not block:
-            return
+        """Feed complete UTF-8 lines joined by "\\n" (a trailing newline is optional); an
+        empty block is one empty line."""
         if not block.endswith(b"\n"):
             block += b"\n"
         if self.gh_mode is None:
@@ -809,10 +808,12 @@ def excerpt_file(
     budget_chars: int = 12_000,
     failed_step_names: Sequence[str] = (),
     baseline_path: Path | None = None,
+    block_bytes: int = BLOCK_BYTES,
 ) -> str:
-    """`build_excerpt` of a log file, read in blocks: memory does not grow with the file."""
+    """`build_excerpt` of a log file, read in blocks of about `block_bytes`: memory does not
+    grow with the file, and the result does not depend on where the blocks end."""
     return _excerpt_from_blocks(
-        iter_file_blocks(path),
+        iter_file_blocks(path, block_bytes),
         budget_chars=budget_chars,
         failed_step_names=failed_step_names,
         baseline_lines=None if baseline_path is None else iter_file_lines(baseline_path),
