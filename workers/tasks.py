@@ -38,6 +38,9 @@ from workers.base import PipelineTask
 
 log = logging.getLogger(__name__)
 
+# Kept free at the end of the analyze task's soft time limit for storing the result.
+ANALYZE_MARGIN_S = 30
+
 
 @app.task(
     bind=True,
@@ -145,6 +148,7 @@ def analyze(self: PipelineTask, failure_id: int) -> None:
         model=self.services.model,
         llm_config=self.services.config.file.llm,
         max_log_bytes=self.services.config.file.max_log_bytes,
+        model_time_budget_s=TIME_LIMITS[self.name][0] - ANALYZE_MARGIN_S,
     )
 
 

@@ -287,6 +287,8 @@ class LlmAnalyzer:
             api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=max_retries
         )
         self.model = model
+        # Attempts of the client, twice: one more ask after an unusable answer.
+        self.worst_case_s = 2 * (1 + max_retries) * timeout_s
         self.max_prompt_chars = max_prompt_chars
         self.price_per_million = price_per_million
         self.last_usage: LlmUsage | None = None

@@ -32,6 +32,10 @@ class Usage(Protocol):
 class ModelAnalyzer(Protocol):
     """The LLM analyzer's shape (ci_remediator.analysis.llm.LlmAnalyzer)."""
 
+    @property
+    def worst_case_s(self) -> float:
+        """The longest one analysis can take: every attempt timing out, twice."""
+
     def analyze_with_usage(
         self, *, excerpt: str, rules_result: AnalysisResult, job_name: str, workflow_name: str
     ) -> tuple[AnalysisResult, Usage | None]: ...

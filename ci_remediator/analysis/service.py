@@ -123,7 +123,13 @@ def analyze_failure(
     llm_config: LlmConfig | None = None,
     budget_chars: int = 12_000,
     max_log_bytes: int = 5_000_000,
+    model_time_budget_s: float | None = None,
 ) -> list[FollowUp]:
+    """Diagnose the failure's failed jobs and store the analysis; the gate and a notice next.
+
+    `model_time_budget_s` is how long, from the start, the step may spend before its last
+    model call has surely ended (the task's soft time limit less a margin).
+    """
     failure = session.get(Failure, failure_id)
     if failure is None or failure.state not in (FailureState.DETECTED, FailureState.ANALYZING):
         return []
@@ -160,12 +166,19 @@ def analyze_failure(
         combined_excerpt = "\n".join(result.excerpt for result in rules_only)[:budget_chars]
         diagnosis = _reuse(cached, combined_excerpt)
     elif logs:
-        diagnosis = combine_job_analyses(
-            [
+        analyses: list[LogAnalysis] = []
+        for (job, log_text), rules_result in zip(logs, rules_only, strict=True):
+            # A model call that could outlast the task's time is not started: that job keeps
+            # the rules' answer (a run with many failed jobs rarely needs the model for each).
+            elapsed = time.monotonic() - started
+            in_time = model is not None and (
+                model_time_budget_s is None or elapsed + model.worst_case_s <= model_time_budget_s
+            )
+            analyses.append(
                 analyze_log(
                     log_text or "",
                     knowledge_base=knowledge_base,
-                    model=model if llm_config.enabled else None,
+                    model=model if llm_config.enabled and in_time else None,
                     mode=AnalyzerMode.AUTO,
                     skip_model_at_confidence=llm_config.skip_when_rule_confidence,
                     job_name=job.name,
@@ -174,9 +187,8 @@ def analyze_failure(
                     budget_chars=budget_chars,
                     rules_result=rules_result,
                 )
-                for (job, log_text), rules_result in zip(logs, rules_only, strict=True)
-            ]
-        )
+            )
+        diagnosis = combine_job_analyses(analyses)
     else:
         # GitHub listed no failed job (a startup failure, or logs already gone): say so.
         nothing = analyze_with_rules("", kb=knowledge_base, workflow_name=failure.workflow_name)

@@ -88,3 +88,26 @@ def test_a_model_that_lowers_the_risk_cannot_loosen_the_stored_analysis(
     assert stored.analyzer == "llm"
     assert stored.risk_score == stored.rules_risk_score == 7
     assert stored.proposed_action.value == "none"
+
+
+def test_a_model_call_that_could_outlast_the_task_is_not_started(
+    db_session: Session, services: Services, sandbox: GitHubSandbox, model_sandbox: OpenAISandbox
+) -> None:
+    failure_id = record_sandbox_failure(
+        db_session, services, sandbox, log_text=demo_log("network_blip.log")
+    )
+    with LlmAnalyzer(api_key="sk-test", base_url=model_sandbox.url, timeout_s=40) as analyzer:
+        assert analyzer.worst_case_s == 2 * 3 * 40  # 1 + 2 client retries, asked twice
+        analyze_failure(
+            db_session,
+            failure_id=failure_id,
+            gateway=services.gateway,
+            knowledge_base=services.knowledge_base,
+            model=analyzer,
+            llm_config=ALWAYS_ASK,
+            model_time_budget_s=analyzer.worst_case_s - 1,
+        )
+
+    stored = db_session.scalar(select(Analysis).where(Analysis.failure_id == failure_id))
+    assert stored.analyzer == "rules"
+    assert model_sandbox.completion_requests == []
