@@ -53,12 +53,14 @@ def celery_settings(config: AppConfig) -> dict[str, Any]:
         transport_options: dict[str, Any] = {"visibility_timeout": VISIBILITY_TIMEOUT_S}
     else:
         folder = settings.data_dir.resolve() / "broker"
-        for sub in ("queue", "processed"):
+        for sub in ("queue", "processed", "control"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         transport_options = {
             "data_folder_in": str(folder / "queue"),
             "data_folder_out": str(folder / "queue"),
             "processed_folder": str(folder / "processed"),
+            # Exchange tables; kombu's default is `control/` in the working directory.
+            "control_folder": str(folder / "control"),
             "store_processed": False,
             "polling_interval": 0.1,
             "visibility_timeout": VISIBILITY_TIMEOUT_S,
