@@ -53,6 +53,7 @@ from ci_remediator.web import create_app  # noqa: E402
 from workers.base import send_follow_ups  # noqa: E402
 
 LOG = "##[error]Process completed with exit code 1.\n"
+REPOSITORIES = [f"acme/repo{i:02d}" for i in range(50)]
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -95,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
                     "github_api_url": sandbox.url,
                     "github_webhook_secret": SECRET,
                     "celery_broker_url": REDIS_URL,
+                    "repositories": ",".join(REPOSITORIES),
                 }
             )
         )
@@ -105,15 +107,16 @@ def main(argv: list[str] | None = None) -> int:
         threading.Thread(target=server.serve_forever, daemon=True).start()
         base = f"http://127.0.0.1:{server.server_port}"
 
+        targets = [REPOSITORIES[i % len(REPOSITORIES)] for i in range(args.deliveries)]
         payloads = [
             workflow_run_payload(
                 sandbox,
-                f"acme/repo{i % 50:02d}",
+                repository,
                 sandbox.add_failed_run(
-                    f"acme/repo{i % 50:02d}", workflow_name="CI", job_name="test", log_text=LOG
+                    repository, workflow_name="CI", job_name="test", log_text=LOG
                 ),
             )
-            for i in range(args.deliveries)
+            for repository in targets
         ]
         deliver_all(f"{base}/noop", payloads[:20], args.concurrency)  # warm up connections
         empty = deliver_all(f"{base}/noop", payloads, args.concurrency)

@@ -95,3 +95,22 @@ def poll_start_offsets(count: int, *, interval_s: float, max_per_minute: int) ->
         return []
     spread_s = min(count * 60.0 / max_per_minute, interval_s * POLL_SPREAD_FRACTION)
     return [index * spread_s / count for index in range(count)]
+
+
+def is_monitored(session: Session, repository: str, *, configured: tuple[str, ...]) -> bool:
+    """Is the repository watched: configured, or found in a configured organization?
+
+    An organization-wide webhook also reports repositories nobody asked to watch.
+    """
+    if repository in configured:
+        return True
+    return (
+        session.scalar(
+            select(MonitoredRepository.id).where(
+                MonitoredRepository.full_name == repository,
+                MonitoredRepository.enabled,
+                MonitoredRepository.source.startswith("org:"),
+            )
+        )
+        is not None
+    )

@@ -70,7 +70,11 @@ def create_app(
         try:
             with current.sessions() as session, session.begin():
                 outcome = handle_delivery(
-                    session, event=event, delivery_id=delivery or "", payload=payload
+                    session,
+                    event=event,
+                    delivery_id=delivery or "",
+                    payload=payload,
+                    configured_repositories=current.config.repositories,
                 )
         except InvalidPayloadError as error:
             return {"error": str(error)}, 400

@@ -20,6 +20,7 @@ from ci_remediator.db.models import DetectionSource
 from ci_remediator.detection import follow_ups_for_new_failure, record_failure
 from ci_remediator.domain import FollowUp
 from ci_remediator.github.values import FAILING_CONCLUSIONS, run_info
+from ci_remediator.monitoring import is_monitored
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
@@ -64,7 +65,12 @@ def record_refused_delivery(
 
 
 def handle_delivery(
-    session: Session, *, event: str, delivery_id: str, payload: dict[str, Any]
+    session: Session,
+    *,
+    event: str,
+    delivery_id: str,
+    payload: dict[str, Any],
+    configured_repositories: tuple[str, ...],
 ) -> WebhookOutcome:
     """Act on one signed delivery; the answer to send and the tasks to enqueue after commit."""
     if event == "ping":
@@ -74,10 +80,15 @@ def handle_delivery(
         return WebhookOutcome(202, {"ignored": "workflow_job is not recorded on its own"})
     if event != "workflow_run":
         return WebhookOutcome(204, {})
-    return _workflow_run(session, payload, delivery_id)
+    return _workflow_run(session, payload, delivery_id, configured_repositories)
 
 
-def _workflow_run(session: Session, payload: dict[str, Any], delivery_id: str) -> WebhookOutcome:
+def _workflow_run(
+    session: Session,
+    payload: dict[str, Any],
+    delivery_id: str,
+    configured_repositories: tuple[str, ...],
+) -> WebhookOutcome:
     if payload.get("action") != "completed":
         return WebhookOutcome(202, {"ignored": f"action {payload.get('action')!r}"})
     run_data = payload.get("workflow_run")
@@ -88,6 +99,8 @@ def _workflow_run(session: Session, payload: dict[str, Any], delivery_id: str) -
         )
     if run_data.get("conclusion") not in FAILING_CONCLUSIONS:
         return WebhookOutcome(202, {"ignored": f"conclusion {run_data.get('conclusion')!r}"})
+    if not is_monitored(session, repository, configured=configured_repositories):
+        return WebhookOutcome(202, {"ignored": f"{repository} is not monitored"})
     try:
         run = run_info(repository, run_data)
     except (KeyError, TypeError, ValueError) as error:

@@ -15,7 +15,7 @@ import requests
 from sqlalchemy import Engine, func, select
 
 from ci_remediator.config import load_config
-from ci_remediator.db.models import AuditEntry, DetectionSource, Failure
+from ci_remediator.db.models import AuditEntry, DetectionSource, Failure, MonitoredRepository
 from ci_remediator.detection import poll_repository
 from ci_remediator.domain import FollowUp, Step
 from ci_remediator.sandbox.github import GitHubSandbox
@@ -235,3 +235,31 @@ def test_a_signed_but_malformed_delivery_gets_a_clear_400(
     assert failures(webhook_services) == []
     not_json = sender.deliver("workflow_run", b"{not json")
     assert not_json.status_code == 400
+
+
+def test_runs_of_repositories_nobody_watches_are_not_recorded(
+    sandbox: GitHubSandbox, sender: WebhookSender, webhook_services: Services
+) -> None:
+    """An organization-wide hook reports every repository of the organization."""
+    unwatched = sandbox.add_failed_run(
+        "acme/unwatched", workflow_name="CI", job_name="test", log_text=LOG
+    )
+    found_in_org = sandbox.add_failed_run(
+        "acme-org/api", workflow_name="CI", job_name="test", log_text=LOG
+    )
+    with webhook_services.sessions() as session, session.begin():
+        session.add(MonitoredRepository(full_name="acme-org/api", source="org:acme-org"))
+
+    ignored = sender.deliver(
+        "workflow_run", workflow_run_payload(sandbox, "acme/unwatched", unwatched)
+    )
+    recorded = sender.deliver(
+        "workflow_run", workflow_run_payload(sandbox, "acme-org/api", found_in_org)
+    )
+
+    assert ignored.status_code == 202
+    assert ignored.json() == {"ignored": "acme/unwatched is not monitored"}
+    assert recorded.status_code == 201
+    assert [(f.repository, f.run_id) for f in failures(webhook_services)] == [
+        ("acme-org/api", found_in_org)
+    ]
