@@ -229,6 +229,47 @@ def load_knowledge_base(extra_file: Path | None = None) -> KnowledgeBase:
 # ------------------------------------------------------------------------------ analysis ----
 
 
+# What a step's name says it runs, checked in this order ("Run npm run lint" is lint, not a
+# build; "Build docs" is a build).
+_STEP_KINDS: tuple[tuple[Category, re.Pattern[str]], ...] = (
+    (Category.TYPE_CHECK, re.compile(r"(?i)\b(?:mypy|pyright|tsc|type-?check\w*|typecheck)\b")),
+    (
+        Category.LINT,
+        re.compile(
+            r"(?i)\b(?:lint\w*|eslint|ruff|flake8|pylint|prettier|black|isort|gofmt|fmt|format"
+            r"|clippy|golangci\S*|rubocop|stylelint|shellcheck|pre-commit)\b"
+        ),
+    ),
+    (
+        Category.TEST_FAILURE,
+        re.compile(
+            r"(?i)\b(?:tests?|pytest|tox|nox|jest|vitest|mocha|karma|playwright|cypress|e2e"
+            r"|rspec|phpunit|ctest|spec)\b"
+        ),
+    ),
+    (
+        Category.DEPENDENCY,
+        re.compile(
+            r"(?i)\b(?:install\w*|npm ci|restore|dependencies|deps|bundle|poetry lock|uv sync)\b"
+        ),
+    ),
+    (
+        Category.COMPILE_ERROR,
+        re.compile(r"(?i)\b(?:build|compile|make|cmake|mvn|gradle\w*|webpack|bazel|docker)\b"),
+    ),
+)
+_STEP_HEADER = re.compile(r"(?m)^== step: (.{1,300}) ==$")
+
+
+def category_from_step_names(excerpt: str) -> Category:
+    """The kind of work the excerpt's failing steps run, judged by their names alone."""
+    names = [name for name in _STEP_HEADER.findall(excerpt) if name != "Set up job"]
+    for category, pattern in _STEP_KINDS:
+        if any(pattern.search(name) for name in names):
+            return category
+    return Category.UNKNOWN
+
+
 def _fallback_root_cause(excerpt: str) -> str:
     for pattern in (_ERROR_LINE, _EXIT_LINE):
         found = pattern.search(excerpt)
@@ -278,12 +319,18 @@ def classify_excerpt(
     components = (job_name,) if job_name else ()
     found = kb.match(excerpt)
     if found is None:
+        # No rule knows the output; what the failing step runs is a weaker clue to its kind.
+        guessed = category_from_step_names(excerpt)
+        summary = UNKNOWN_SUMMARY
+        if guessed is not Category.UNKNOWN:
+            kind = guessed.value.replace("_", " ")
+            summary = f"No known failure pattern matched; the failing step looks like a {kind}."
         return AnalysisResult(
-            category=Category.UNKNOWN,
+            category=guessed,
             risk_score=UNKNOWN_RISK,
             confidence=UNKNOWN_CONFIDENCE,
             flaky=False,
-            summary=redact(UNKNOWN_SUMMARY + where),
+            summary=redact(summary + where),
             root_cause=redact(_fallback_root_cause(excerpt)),
             proposed_action=ActionKind.NONE,
             analyzer=ANALYZER_NAME,

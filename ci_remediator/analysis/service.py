@@ -24,7 +24,6 @@ from ci_remediator.db.models import Analysis, Failure
 from ci_remediator.domain import (
     ActionKind,
     AnalysisResult,
-    Category,
     FailureState,
     FollowUp,
     StageEvent,
@@ -325,5 +324,6 @@ def _store(
         failure_id=failure.id,
         labels={"analyzer": result.analyzer, "category": result.category.value},
     )
-    if result.category is Category.UNKNOWN:
+    if result.rule_id is None:
+        # No rule knew this failure (a step-name guess at most): a gap in the knowledge base.
         record_metric(session, name="analysis_unknown", value=1, failure_id=failure.id)

@@ -330,3 +330,27 @@ def test_logdx_strict_category_accuracy() -> None:
     # Measured: 7 of 8 under the strict mapping (moby-buildx-bake is labelled docker_build, we
     # say infrastructure + rerun because its cause is a GitHub 502).
     assert strict >= 7
+
+
+@pytest.mark.parametrize(
+    ("step", "category"),
+    [
+        ("npm run lint", Category.LINT),
+        ("npx tsc --noEmit", Category.TYPE_CHECK),
+        ("python -m pytest -x tests/", Category.TEST_FAILURE),
+        ("pnpm install --frozen-lockfile", Category.DEPENDENCY),
+        ("make build", Category.COMPILE_ERROR),
+        ("./scripts/deploy.sh", Category.UNKNOWN),
+    ],
+)
+def test_an_unmatched_failure_is_classed_by_its_failing_steps_name(
+    step: str, category: Category
+) -> None:
+    log = f"##[group]Run {step}\n##[endgroup]\nsomething odd happened\n##[error]exit code 3"
+
+    result = _analyze(log)
+
+    assert result.rule_id is None
+    assert result.category is category
+    assert result.confidence == pytest.approx(0.2)  # a guess: the model is asked when enabled
+    assert result.proposed_action is ActionKind.NONE
