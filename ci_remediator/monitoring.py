@@ -69,11 +69,15 @@ def _owner(full_name: str) -> str:
     return full_name.split("/", 1)[0].lower()
 
 
+# Rows an organization expanded to and that are still in it.
+_EXPANDED_AND_ENABLED = (MonitoredRepository.enabled, MonitoredRepository.source.startswith("org:"))
+
+
 def repositories_to_poll(session: Session, *, configured: tuple[str, ...]) -> list[str]:
     """The configured repositories, then the enabled ones organizations expanded to."""
     expanded = session.scalars(
         select(MonitoredRepository.full_name)
-        .where(MonitoredRepository.enabled, MonitoredRepository.source.startswith("org:"))
+        .where(*_EXPANDED_AND_ENABLED)
         .order_by(MonitoredRepository.full_name)
     ).all()
     return list(dict.fromkeys([*configured, *expanded]))
@@ -107,9 +111,7 @@ def is_monitored(session: Session, repository: str, *, configured: tuple[str, ..
     return (
         session.scalar(
             select(MonitoredRepository.id).where(
-                MonitoredRepository.full_name == repository,
-                MonitoredRepository.enabled,
-                MonitoredRepository.source.startswith("org:"),
+                MonitoredRepository.full_name == repository, *_EXPANDED_AND_ENABLED
             )
         )
         is not None
