@@ -135,6 +135,9 @@ CASES: dict[tuple[str, str], Callable[[World], requests.Response]] = {
     ("GET", RUNS + "/{run_id}/attempts/{attempt_number}/jobs"): lambda w: w.request(
         "GET", f"/repos/{REPO}/actions/runs/{w.run_id}/attempts/1/jobs"
     ),
+    ("GET", RUNS + "/{run_id}/approvals"): lambda w: w.request(
+        "GET", f"/repos/{REPO}/actions/runs/{w.fresh_run(environments=('production',))}/approvals"
+    ),
     ("GET", R + "/actions/jobs/{job_id}"): lambda w: w.request(
         "GET", f"/repos/{REPO}/actions/jobs/{w.job_id()}"
     ),
@@ -272,6 +275,32 @@ def test_every_route_answers_in_the_documented_shape(
         assert response.json() == {}
     else:
         assert shape_mismatches(expected, response.json()) == []
+
+
+def test_a_run_from_a_fork_answers_in_the_documented_shape(
+    spec: dict[str, Any], world: World
+) -> None:
+    run_id = world.fresh_run(head_repository="alice/widgets", event="pull_request")
+
+    response = world.request("GET", f"/repos/{REPO}/actions/runs/{run_id}")
+
+    expected, _ = documented_answer(spec, "GET", RUNS + "/{run_id}", response.status_code)
+    assert shape_mismatches(expected, response.json()) == []
+    assert response.json()["head_repository"]["fork"] is True
+
+
+def test_the_review_history_matches_githubs_example_but_for_identities(
+    spec: dict[str, Any], world: World
+) -> None:
+    run_id = world.fresh_run(environments=("staging",))
+    example, _ = documented_answer(spec, "GET", RUNS + "/{run_id}/approvals", 200)
+
+    (review,) = world.request("GET", f"/repos/{REPO}/actions/runs/{run_id}/approvals").json()
+
+    assert set(review) == set(example[0])
+    assert set(review["environments"][0]) == set(example[0]["environments"][0])
+    assert set(review["user"]) == set(example[0]["user"])
+    assert (review["state"], review["environments"][0]["name"]) == ("approved", "staging")
 
 
 def test_every_case_is_a_served_route() -> None:

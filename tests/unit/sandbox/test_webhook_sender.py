@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from ci_remediator.sandbox.github import GitHubSandbox
-from ci_remediator.sandbox.github_http import Response
+from ci_remediator.sandbox.github.rest import Response
 from ci_remediator.sandbox.server import LoopbackSandbox
 from ci_remediator.sandbox.webhook_sender import (
     WebhookSender,

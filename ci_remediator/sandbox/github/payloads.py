@@ -1,23 +1,23 @@
 """The GitHub sandbox's JSON bodies. Each starts as a deep copy of GitHub's published example
-(``data/github_examples.json``) with ids, names, urls, states and timestamps overridden, so
-field names and types stay what GitHub's clients expect.
+(``data/github_examples.json``, see `examples`) with ids, names, urls, states and timestamps
+overridden, so field names and types stay what GitHub's clients expect.
 """
 
 from __future__ import annotations
 
-import base64
 import copy
 import hashlib
-import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
-from importlib import resources
 from typing import Any, cast
+from urllib.parse import quote
 
-from ci_remediator.sandbox.github_app import Installation, InstallationToken
-from ci_remediator.sandbox.github_state import (
+from ci_remediator.sandbox.github.app_registry import Installation, InstallationToken
+from ci_remediator.sandbox.github.examples import Examples, node_id
+from ci_remediator.sandbox.github.model import (
     Attempt,
     Cache,
+    Environment,
     Issue,
     Job,
     Repository,
@@ -32,15 +32,8 @@ __all__ = ["Payloads"]
 _STEPS = ("Set up job", "Run actions/checkout@v4", "{failed_step}", "Post Run actions/checkout@v4")
 
 
-class Payloads:
-    """Builds GitHub's JSON for sandbox state. `base_url` is asked each time because the
-    sandbox knows its port only once started; `owner_id` gives a login its stable id."""
-
-    def __init__(self, *, base_url: Callable[[], str], owner_id: Callable[[str], int]) -> None:
-        text = resources.files(__package__).joinpath("data/github_examples.json").read_text("utf-8")
-        self._examples: dict[str, Any] = json.loads(text)["examples"]
-        self._base_url = base_url
-        self._owner_id = owner_id
+class Payloads(Examples):
+    """Builds GitHub's JSON for sandbox state, one method per kind of body."""
 
     def rate_limit(self, core: dict[str, int]) -> dict[str, Any]:
         body = copy.deepcopy(self._examples["rate-limit-overview"])
@@ -51,11 +44,10 @@ class Payloads:
     def repository(self, repository: Repository) -> dict[str, Any]:
         body = self._rebranded("full-repository", repository.full_name)
         body = self._minimal_repository(body, repository)
-        # parent/source only exist for forks; a sandbox repository is never a fork.
+        # parent/source only exist for forks; a repository the sandbox serves is never a fork.
         body.pop("parent", None)
         body.pop("source", None)
         body.update(
-            fork=False,
             template_repository=None,
             default_branch=repository.default_branch,
             visibility="private" if repository.private else "public",
@@ -77,6 +69,12 @@ class Payloads:
     def run(self, run: Run, attempt: Attempt, repository: Repository) -> dict[str, Any]:
         url = self._base_url()
         body = self._rebranded("workflow-run", run.repository)
+        head = run.head_repository or repository  # a run from a fork has the fork as its head
+        head_template = body["head_repository"]
+        if head is not repository:  # its urls name the fork, not the run's repository
+            head_template = self._rebranded(
+                self._examples["workflow-run"]["head_repository"], head.full_name
+            )
         api = f"{url}/repos/{run.repository}"
         run_url = f"{api}/actions/runs/{run.run_id}"
         updated = attempt.completed_at or attempt.started_at
@@ -84,9 +82,9 @@ class Payloads:
         body.update(
             id=run.run_id,
             name=run.workflow.name,
-            node_id=_node_id("WorkflowRun", run.run_id),
+            node_id=node_id("WorkflowRun", run.run_id),
             check_suite_id=check_suite_id,
-            check_suite_node_id=_node_id("CheckSuite", check_suite_id),
+            check_suite_node_id=node_id("CheckSuite", check_suite_id),
             head_branch=run.head_branch,
             head_sha=run.head_sha,
             path=f"{run.workflow.path}@{run.head_branch}",
@@ -114,7 +112,7 @@ class Payloads:
             ),
             workflow_url=f"{api}/actions/workflows/{run.workflow.workflow_id}",
             repository=self._minimal_repository(body["repository"], repository),
-            head_repository=self._minimal_repository(body["head_repository"], repository),
+            head_repository=self._minimal_repository(head_template, head),
         )
         body["head_commit"].update(id=run.head_sha, timestamp=iso(run.created_at))
         return cast(dict[str, Any], body)
@@ -131,7 +129,7 @@ class Payloads:
             run_id=run.run_id,
             run_url=f"{api}/actions/runs/{run.run_id}",
             run_attempt=attempt.number,
-            node_id=_node_id("CheckRun", job.job_id),
+            node_id=node_id("CheckRun", job.job_id),
             head_sha=run.head_sha,
             url=f"{api}/actions/jobs/{job.job_id}",
             html_url=f"{url}/{run.repository}/actions/runs/{run.run_id}/job/{job.job_id}",
@@ -159,7 +157,7 @@ class Payloads:
         site = f"{url}/{workflow.repository}"
         body.update(
             id=workflow.workflow_id,
-            node_id=_node_id("Workflow", workflow.workflow_id),
+            node_id=node_id("Workflow", workflow.workflow_id),
             name=workflow.name,
             path=workflow.path,
             state="active",
@@ -170,6 +168,21 @@ class Payloads:
             badge_url=f"{site}/workflows/{workflow.name}/badge.svg",
         )
         return cast(dict[str, Any], body)
+
+    def approvals(self, run: Run, repository: Repository) -> list[dict[str, Any]]:
+        """The run's review history: one approved review per environment its jobs deployed
+        to, by the repository's owner."""
+        template = self._rebranded("environment-approvals-items", run.repository)[0]
+        reviews = []
+        for environment in run.environments:
+            review = copy.deepcopy(template)
+            review.update(
+                state="approved",
+                environments=[self._environment(template["environments"][0], environment)],
+                user=self._owner(template["user"], repository.owner),
+            )
+            reviews.append(review)
+        return reviews
 
     def cache(self, cache: Cache) -> dict[str, Any]:
         body = copy.deepcopy(self._examples["actions-cache-list"]["actions_caches"][0])
@@ -193,7 +206,7 @@ class Payloads:
         body.pop("pull_request", None)
         body.update(
             id=issue.issue_id,
-            node_id=_node_id("Issue", issue.issue_id),
+            node_id=node_id("Issue", issue.issue_id),
             url=url,
             repository_url=f"{base}/repos/{issue.repository}",
             labels_url=f"{url}/labels{{/name}}",
@@ -262,97 +275,21 @@ class Payloads:
             body["repositories"] = [self._listed_repository(template, r) for r in repositories]
         return cast(dict[str, Any], body)
 
-    # -- pieces ----------------------------------------------------------------------------
-
-    def _rebranded(self, example: Any, full_name: str | None = None) -> Any:
-        """Deep-copy an example (a name or a piece of one), pointing its urls at this sandbox
-        and its repository names at `full_name`."""
-        if isinstance(example, str):
-            example = self._examples[example]
+    def _environment(self, template: dict[str, Any], environment: Environment) -> dict[str, Any]:
         url = self._base_url()
-        replacements = [("https://api.github.com", url), ("https://github.com", url)]
-        if full_name is not None:
-            owner = full_name.split("/", 1)[0]
-            replacements += [
-                ("octocat/Hello-World", full_name),
-                ("octo-org/octo-repo", full_name),
-                ("/users/octocat", f"/users/{owner}"),
-                ("/orgs/octocat", f"/orgs/{owner}"),
-            ]
-        return _replace_strings(example, replacements)
-
-    def _owner(self, template: dict[str, Any], login: str) -> dict[str, Any]:
-        url = self._base_url()
-        owner = copy.deepcopy(template)
-        owner_id = self._owner_id(login)
-        owner.update(
-            login=login,
-            id=owner_id,
-            node_id=_node_id("User", owner_id),
-            url=f"{url}/users/{login}",
-            html_url=f"{url}/{login}",
-        )
-        return owner
-
-    def _minimal_repository(
-        self, template: dict[str, Any], repository: Repository
-    ) -> dict[str, Any]:
         body = copy.deepcopy(template)
         body.update(
-            id=repository.repo_id,
-            node_id=_node_id("Repository", repository.repo_id),
-            name=repository.name,
-            full_name=repository.full_name,
-            private=repository.private,
-            owner=self._owner(template["owner"], repository.owner),
-            description=f"Sandbox repository {repository.full_name}",
+            id=environment.environment_id,
+            node_id=node_id("Environment", environment.environment_id),
+            name=environment.name,
+            url=f"{url}/repos/{environment.repository}/environments/"
+            + quote(environment.name, safe=""),
+            html_url=f"{url}/{environment.repository}/deployments/activity_log?"
+            + f"environments_filter={quote(environment.name)}",
+            created_at=iso(environment.created_at),
+            updated_at=iso(environment.created_at),
         )
         return body
-
-    def _listed_repository(
-        self, template: dict[str, Any], repository: Repository
-    ) -> dict[str, Any]:
-        """A repository in a list (org, installation): the minimal shape, this repository."""
-        body = self._minimal_repository(self._rebranded(template, repository.full_name), repository)
-        body.update(
-            fork=False,
-            default_branch=repository.default_branch,
-            visibility="private" if repository.private else "public",
-            created_at=iso(repository.created_at),
-            updated_at=iso(repository.created_at),
-            pushed_at=iso(repository.created_at),
-        )
-        return body
-
-    def _label(self, template: dict[str, Any], repository: str, name: str) -> dict[str, Any]:
-        label = copy.deepcopy(template)
-        label_id = int(hashlib.sha256(f"{repository}:{name}".encode()).hexdigest()[:8], 16)
-        label.update(
-            id=label_id,
-            node_id=_node_id("Label", label_id),
-            url=f"{self._base_url()}/repos/{repository}/labels/{name}",
-            name=name,
-            description=None,
-            default=False,
-        )
-        return label
-
-
-def _node_id(kind: str, number: int) -> str:
-    return base64.b64encode(f"0{len(kind)}:{kind}{number}".encode()).decode()
-
-
-def _replace_strings(value: Any, replacements: Sequence[tuple[str, str]]) -> Any:
-    """A deep copy of `value` with each replacement applied to every string in it."""
-    if isinstance(value, str):
-        for old, new in replacements:
-            value = value.replace(old, new)
-        return value
-    if isinstance(value, dict):
-        return {key: _replace_strings(item, replacements) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_replace_strings(item, replacements) for item in value]
-    return value
 
 
 def _steps(

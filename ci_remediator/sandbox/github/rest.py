@@ -1,8 +1,6 @@
 """HTTP-level pieces of the GitHub sandbox: requests and responses as plain values, routes
 declared with GitHub's own path templates, error bodies, pagination and conditional requests,
 all in the shape GitHub's REST API gives them.
-
-Kept apart from `github.py` so the sandbox module holds state and endpoints only.
 """
 
 from __future__ import annotations
@@ -18,7 +16,6 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 __all__ = [
-    "RecordedRequest",
     "Request",
     "Response",
     "Route",
@@ -44,26 +41,6 @@ _MAX_PER_PAGE = 100
 # A path parameter matches digits unless it can be a name: a workflow is addressed by id or by
 # file name, an org by login, and `{owner}/{repo}` is captured whole as `full_name`.
 _PARAM_PATTERNS = {"full_name": r"[^/]+/[^/]+", "workflow_id": r"[^/]+", "org": r"[^/]+"}
-
-
-@dataclass(frozen=True, slots=True)
-class RecordedRequest:
-    """One request as the sandbox received it. Header names are lower-cased (HTTP header
-    names are case-insensitive; PyGithub lower-cases response headers the same way).
-
-    `at` is monotonic (for measuring intervals), `arrived_at` is wall-clock `time.time()` (for
-    comparing with the rate-limit reset); `counted` says whether the request spent primary
-    rate budget, which 304s, /rate_limit, auth failures and blob downloads do not.
-    """
-
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: bytes
-    at: float
-    counted: bool
-    arrived_at: float
 
 
 @dataclass(frozen=True, slots=True)

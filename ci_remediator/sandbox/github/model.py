@@ -1,6 +1,7 @@
 """What the GitHub sandbox holds (repositories, workflows, runs with their attempts and jobs,
-caches, issues) and the rules GitHub applies to them: when a rerun attempt completes, what a
-job concluded and printed, which runs a list filter keeps, when a rerun is refused.
+environments, caches, issues), what tests read back, and the rules GitHub applies: when a
+rerun attempt completes, what a job concluded and printed, which runs a list filter keeps,
+when a rerun is refused.
 
 Nothing here is locked or speaks HTTP: the sandbox calls it under its own lock.
 """
@@ -12,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from typing import Any
 
-from ci_remediator.sandbox.github_http import created_matches, first
+from ci_remediator.sandbox.github.rest import created_matches, first
 
 __all__ = [
     "FAILING_CONCLUSIONS",
@@ -20,9 +21,11 @@ __all__ = [
     "AttemptRecord",
     "Cache",
     "DispatchRecord",
+    "Environment",
     "Issue",
     "IssueRecord",
     "Job",
+    "RecordedRequest",
     "Repository",
     "Run",
     "Workflow",
@@ -52,6 +55,26 @@ def iso(moment: datetime) -> str:
 
 
 # -- what tests read back ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedRequest:
+    """One request as the sandbox received it. Header names are lower-cased (HTTP header
+    names are case-insensitive; PyGithub lower-cases response headers the same way).
+
+    `at` is monotonic (for measuring intervals), `arrived_at` is wall-clock `time.time()` (for
+    comparing with the rate-limit reset); `counted` says whether the request spent primary
+    rate budget, which 304s, /rate_limit, auth failures and blob downloads do not.
+    """
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+    at: float
+    counted: bool
+    arrived_at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +118,7 @@ class Repository:
     default_branch: str
     private: bool
     created_at: datetime
+    fork: bool = False  # only a run's head repository is ever a fork
 
     @property
     def owner(self) -> str:
@@ -117,6 +141,16 @@ class Workflow:
     @property
     def file_name(self) -> str:
         return self.path.rsplit("/", 1)[-1]
+
+
+@dataclass(slots=True)
+class Environment:
+    """A deployment environment of a repository, known from the runs that deployed to it."""
+
+    environment_id: int
+    repository: str
+    name: str
+    created_at: datetime
 
 
 @dataclass(slots=True)
@@ -184,6 +218,8 @@ class Run:
     log_text: str
     rerun_conclusions: tuple[str, ...]
     polls_until_complete: int
+    head_repository: Repository | None = None  # None: the run's own repository; else a fork
+    environments: tuple[Environment, ...] = ()  # where its jobs deployed, each one approved
     attempts: list[Attempt] = field(default_factory=list)
     logs_expired: bool = False
     refusal: tuple[int, str] | None = None  # scripted (status, message) for every rerun
