@@ -4,12 +4,12 @@ Usage: python bench/poll_scale.py [--repos 1000] [--interval 20] [--cap-per-minu
                                   [--cycles 3] [--workers 16]
 
 Each repository in the GitHub sandbox has one failed run. Three poll cycles run `interval`
-seconds apart through the production path (`detection.poll_repository` on Postgres, one
-`GitHubGateway` per worker thread, one `RateBudget` shared through Redis), polls spread as
-the beat task spreads them (`monitoring.poll_start_offsets`). Nothing changes after the first
-cycle. The same cycles are then run against a fresh sandbox without conditional requests (the
-stored ETag is cleared before each cycle): the baseline. The sandbox counts requests that
-spend primary rate budget and records every arrival time.
+seconds apart through the production path (`pipeline.detect.poll_repository` on Postgres,
+one `GitHubGateway` per worker thread, one `RateBudget` shared through Redis), polls spread as
+the beat task spreads them (`policy.poll_schedule.poll_start_offsets`). Nothing changes after
+the first cycle. The same cycles are then run against a fresh sandbox without conditional
+requests (the stored ETag is cleared before each cycle): the baseline. The sandbox counts
+requests that spend primary rate budget and records every arrival time.
 
 Needs Postgres and Redis (BENCH_DATABASE_URL, default a `ci_remediator_bench` database on
 localhost, created if missing; BENCH_REDIS_URL, default redis://localhost:6379/14).
@@ -40,10 +40,10 @@ from sqlalchemy.orm import sessionmaker  # noqa: E402
 from ci_remediator.coordination import RedisCoordinator  # noqa: E402
 from ci_remediator.db import migrate  # noqa: E402
 from ci_remediator.db.models import MonitoredRepository  # noqa: E402
-from ci_remediator.detection import poll_repository  # noqa: E402
 from ci_remediator.github.budget import RateBudget  # noqa: E402
 from ci_remediator.github.gateway import GitHubGateway  # noqa: E402
-from ci_remediator.monitoring import poll_start_offsets  # noqa: E402
+from ci_remediator.pipeline.detect import poll_repository  # noqa: E402
+from ci_remediator.policy.poll_schedule import poll_start_offsets  # noqa: E402
 from ci_remediator.sandbox.github import GitHubSandbox  # noqa: E402
 
 DATABASE_URL = os.environ.get(

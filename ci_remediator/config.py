@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
+import string
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,11 +28,58 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ci_remediator.actions.templates import validate_template, validate_workflow_file
-
 DEFAULT_SQLITE_URL = "sqlite:///ci_remediator.db"
 DEFAULT_SENSITIVE_WORKFLOWS = ("*deploy*", "*release*", "*publish*", "*terraform apply*")
 REPO_NAME_PATTERN = r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
+
+# Dispatch targets and cache keys reach GitHub, so the configuration holds only workflow file
+# names and templates of run metadata. `{field}` placeholders from a fixed list; anything else
+# (attribute access, indexing, format specs, unknown names) is refused at load, naming the key.
+TEMPLATE_FIELDS = (
+    "repository",
+    "owner",
+    "repo",
+    "branch",
+    "sha",
+    "run_id",
+    "run_attempt",
+    "workflow",
+)
+_WORKFLOW_FILE = re.compile(r"^[A-Za-z0-9_.-]+\.ya?ml$")
+_FORMATTER = string.Formatter()
+
+
+class TemplateError(ValueError):
+    """A template that could put something other than run metadata into a request."""
+
+
+def validate_template(template: str) -> str:
+    """The template unchanged, or TemplateError naming what is wrong with it."""
+    if not template.strip():
+        raise TemplateError("a template must not be empty")
+    try:
+        parts = list(_FORMATTER.parse(template))
+    except ValueError as error:
+        raise TemplateError(f"{template!r}: {error}") from error
+    for _, field, spec, conversion in parts:
+        if field is None:
+            continue
+        if field not in TEMPLATE_FIELDS:
+            raise TemplateError(
+                f"{template!r}: unknown placeholder {{{field}}}; allowed: "
+                + ", ".join(f"{{{name}}}" for name in TEMPLATE_FIELDS)
+            )
+        if spec or conversion:
+            raise TemplateError(f"{template!r}: {{{field}}} takes no format spec or conversion")
+    return template
+
+
+def validate_workflow_file(name: str) -> str:
+    """A dispatch target is a workflow file name in `.github/workflows/`, nothing else."""
+    if not _WORKFLOW_FILE.fullmatch(name):
+        raise TemplateError(f"{name!r} is not a workflow file name like 'remediate.yml'")
+    return name
+
 
 RepoName = Annotated[str, Field(pattern=REPO_NAME_PATTERN)]
 # Dispatch targets and cache keys reach GitHub: only file names and run-metadata templates.
@@ -44,6 +93,26 @@ class ConfigError(Exception):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+# Keys of the product's configuration that nothing acts on yet. Setting one is refused, naming
+# it, rather than accepted and silently ignored (a promise the service would not keep).
+NOT_SUPPORTED_YET: dict[str, str] = {
+    "approvers": "approvals are not decided in Slack or the CLI yet",
+    "slack_channels": "notifications go to the console; Slack is not built yet",
+    "trust_memory_days": "remembered approvals are not built yet",
+    "allow_trust_memory": "remembered approvals are not built yet",
+    "approval_timeout_hours": "pending approvals do not expire yet",
+    "retention_days": "the retention sweep is not built yet",
+    "audit_retention_days": "the retention sweep is not built yet",
+    "remediation_workflows": "the catalog cannot dispatch workflows yet",
+    "cache_key_templates": "the catalog cannot clear caches yet",
+}
+
+
+def _refuse_unsupported(model: BaseModel) -> None:
+    for key in sorted(model.model_fields_set & NOT_SUPPORTED_YET.keys()):
+        raise ValueError(f"'{key}' is not supported yet ({NOT_SUPPORTED_YET[key]}); remove it")
 
 
 class SlackChannels(_Strict):
@@ -79,6 +148,11 @@ class PolicyOverrides(_Strict):
     remediation_workflows: tuple[WorkflowFile, ...] | None = None
     cache_key_templates: tuple[CacheKeyTemplate, ...] | None = None
     allow_trust_memory: bool | None = None
+
+    @model_validator(mode="after")
+    def _nothing_unsupported(self) -> PolicyOverrides:
+        _refuse_unsupported(self)
+        return self
 
 
 class FileConfig(_Strict):
@@ -119,6 +193,11 @@ class FileConfig(_Strict):
     # How often organizations are re-listed for new repositories.
     organization_refresh_minutes: float = Field(default=60, gt=0)
     repository_configs: dict[RepoName, PolicyOverrides] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _nothing_unsupported(self) -> FileConfig:
+        _refuse_unsupported(self)
+        return self
 
     @model_validator(mode="after")
     def _approval_timeout_exceeds_polling(self) -> FileConfig:
@@ -268,10 +347,13 @@ def resolve_policy(file: FileConfig, repository: str) -> RepositoryPolicy:
 
 def describe_validation_error(error: ValidationError, *, source: str) -> str:
     first = error.errors()[0]
-    key = ".".join(str(part) for part in first["loc"]) or "(root)"
+    message = first["msg"].removeprefix("Value error, ")
     extra = len(error.errors()) - 1
     more = f" (and {extra} more problem{'s' if extra > 1 else ''})" if extra else ""
-    return f"{source}: invalid value for '{key}': {first['msg']}{more}"
+    if not first["loc"]:
+        return f"{source}: {message}{more}"
+    key = ".".join(str(part) for part in first["loc"])
+    return f"{source}: invalid value for '{key}': {message}{more}"
 
 
 def load_file_config(path: Path) -> FileConfig:

@@ -130,8 +130,9 @@ class GateDecisionResult:
 
 
 class Step(StrEnum):
-    """Pipeline steps. Domain functions name the next step; workers map each to a task."""
+    """Pipeline steps a follow-up can name. The task of step X is named `ci_remediator.X`."""
 
+    POLL_REPOSITORY = "poll_repository"
     ANALYZE = "analyze"
     GATE = "gate"
     REQUEST_APPROVAL = "request_approval"
@@ -157,6 +158,33 @@ class FollowUp:
     """A task to send once the transaction that justified it has committed."""
 
     step: Step
-    failure_id: int
+    failure_id: int | None = None
     countdown_s: float = 0.0
     event: StageEvent | None = None
+    repository: str | None = None
+
+    def task_kwargs(self) -> dict[str, str | int]:
+        """The keyword arguments of the step's task: ids and plain values only (JSON)."""
+        kwargs: dict[str, str | int] = {}
+        if self.failure_id is not None:
+            kwargs["failure_id"] = self.failure_id
+        if self.event is not None:
+            kwargs["event"] = self.event.value
+        if self.repository is not None:
+            kwargs["repository"] = self.repository
+        return kwargs
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """What a pipeline step hands back to its task: the follow-ups to send after the commit.
+
+    `waiting` means the outside world is not done yet (a re-run still running): the task runs
+    the step again after a short countdown.
+    """
+
+    follow_ups: tuple[FollowUp, ...] = ()
+    waiting: bool = False
+
+
+NOTHING_TO_DO = StepResult()

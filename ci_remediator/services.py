@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from ci_remediator.analysis.pipeline import ModelAnalyzer
 from ci_remediator.analysis.rules import KnowledgeBase, load_knowledge_base
 from ci_remediator.config import AppConfig, get_config
-from ci_remediator.coordination import Coordinator, DatabaseCoordinator, RedisCoordinator
+from ci_remediator.coordination import Coordinator, RedisCoordinator
+from ci_remediator.db.leases import DatabaseCoordinator
 from ci_remediator.db.session import session_factory
 from ci_remediator.github.budget import RateBudget
 from ci_remediator.github.credentials import GitHubCredential, credential_from_settings
@@ -79,7 +80,7 @@ class Services:
             return None
         analyzer: ModelAnalyzer | None = getattr(self._local, "model", None)
         if analyzer is None:
-            from ci_remediator.analysis.llm import LlmAnalyzer
+            from ci_remediator.llm.client import LlmAnalyzer
 
             analyzer = LlmAnalyzer(
                 api_key=settings.openai_api_key.get_secret_value(),

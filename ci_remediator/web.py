@@ -15,15 +15,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from ci_remediator.domain import FollowUp
-from ci_remediator.services import Services, get_services
-from ci_remediator.webhooks import (
+from ci_remediator.github.webhook_signature import SIGNATURE_HEADER, signature_is_valid
+from ci_remediator.pipeline.webhook import (
     MAX_BODY_BYTES,
-    SIGNATURE_HEADER,
     InvalidPayloadError,
     handle_delivery,
     record_refused_delivery,
-    signature_is_valid,
 )
+from ci_remediator.services import Services, get_services
 
 log = logging.getLogger(__name__)
 

@@ -37,3 +37,34 @@ os.environ.update(
     }
 )
 os.environ.pop("REDIS_URL", None)
+
+
+# --------------------------------------------------------------------------- markers ----
+
+import pytest  # noqa: E402
+
+# Fixtures that reach the real Postgres or Redis: a test that uses one is an integration test
+# whatever folder it sits in (markers select what they say).
+SERVICE_FIXTURES = frozenset(
+    {"engine", "redis_client", "db_session", "committed_db", "services", "worker"}
+)
+_INTEGRATION_DIR = Path(__file__).parent / "integration"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        needs_services = SERVICE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        if needs_services or _INTEGRATION_DIR in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """Under CI=true a skipped test fails: a missing fixture folder or service must not pass
+    for a green run."""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("CI") == "true" and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI=true (a fixture or service is missing): {reason}"

@@ -1,13 +1,20 @@
-"""The one Celery entrypoint: `celery -A workers.app worker|beat|flower`."""
+"""The one Celery entrypoint: `celery -A workers.app worker|beat|flower`.
+
+Static settings come from `celeryconfig`; the broker and the beat schedule come from
+ci-remediator's configuration, read when Celery first needs them (never at import).
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from celery import Celery
-from celery.signals import setup_logging, worker_process_init
+from celery.signals import beat_init, setup_logging, worker_init, worker_process_init
 
-from ci_remediator.config import get_config
+from celeryconfig import MAX_RETRY_BACKOFF_S, VISIBILITY_TIMEOUT_S
+from ci_remediator.config import AppConfig, get_config
 from ci_remediator.db.session import forget_engines
 from ci_remediator.log_context import configure_logging
 
@@ -16,8 +23,45 @@ class UnsafeCeleryConfigError(RuntimeError):
     """The reliability settings would let the broker redeliver a task that is still running."""
 
 
-def check_reliability(conf: Any) -> None:
+def deployment_settings(config: AppConfig) -> dict[str, Any]:
+    """Broker and beat schedule for this deployment (pure: folders are made at worker start)."""
+    settings, file = config.settings, config.file
+    if settings.broker_url:
+        broker_url = settings.broker_url
+        transport_options: dict[str, Any] = {"visibility_timeout": VISIBILITY_TIMEOUT_S}
+    else:
+        folder = settings.data_dir.resolve() / "broker"
+        broker_url = "filesystem://"
+        transport_options = {
+            "data_folder_in": str(folder / "queue"),
+            "data_folder_out": str(folder / "queue"),
+            "processed_folder": str(folder / "processed"),
+            # Exchange tables; kombu's default is `control/` in the working directory.
+            "control_folder": str(folder / "control"),
+            "store_processed": False,
+            "polling_interval": 0.1,
+            "visibility_timeout": VISIBILITY_TIMEOUT_S,
+        }
+    return {
+        "broker_url": broker_url,
+        "broker_transport_options": transport_options,
+        "beat_schedule": {
+            "poll-repositories": {
+                "task": "ci_remediator.poll_repositories",
+                "schedule": timedelta(minutes=file.polling_interval_minutes),
+            },
+            "reconcile": {
+                "task": "ci_remediator.reconcile",
+                "schedule": timedelta(minutes=max(1.0, file.stuck_after_minutes / 3)),
+            },
+        },
+        "ci_remediator_max_countdown_s": max(file.verify_poll_seconds, MAX_RETRY_BACKOFF_S),
+    }
+
+
+def check_reliability(app: Celery) -> None:
     """Refuse to start unless late acks and the visibility timeout protect every task."""
+    conf = app.conf
     problems = []
     if not conf.task_acks_late:
         problems.append("task_acks_late must be true")
@@ -27,9 +71,14 @@ def check_reliability(conf: Any) -> None:
         problems.append("worker_prefetch_multiplier must be 1")
     if set(conf.accept_content) != {"json"} or conf.task_serializer != "json":
         problems.append("only the json serializer is allowed")
+    ours = [task for name, task in app.tasks.items() if name.startswith("ci_remediator.")]
+    unlimited = sorted(task.name for task in ours if not task.time_limit)
+    if unlimited:
+        problems.append(f"tasks without a time limit: {', '.join(unlimited)}")
     visibility = (conf.broker_transport_options or {}).get("visibility_timeout", 3600)
-    limits = [limits["time_limit"] for limits in (conf.task_annotations or {}).values()]
-    longest = max(limits, default=0) + conf.get("ci_remediator_max_countdown_s", 0)
+    longest = max((task.time_limit or 0 for task in ours), default=0) + conf.get(
+        "ci_remediator_max_countdown_s", 0
+    )
     if visibility <= longest:
         problems.append(
             f"broker visibility_timeout {visibility}s must exceed the longest task time limit "
@@ -39,14 +88,29 @@ def check_reliability(conf: Any) -> None:
         raise UnsafeCeleryConfigError("; ".join(problems))
 
 
+def make_broker_folders(app: Celery) -> None:
+    options = app.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
+        if options.get(key):
+            Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
 app = Celery("ci_remediator")
 app.config_from_object("celeryconfig")
+app.add_defaults(lambda: deployment_settings(get_config()))
 app.autodiscover_tasks(["workers"], related_name="tasks", force=True)
 
 
 @app.on_after_configure.connect
-def _refuse_unsafe_config(sender: Celery, **_: Any) -> None:
-    check_reliability(sender.conf)
+def _broker_folders(sender: Celery, **_: Any) -> None:
+    # Producers (the web process, the demo) and workers alike write into these folders.
+    make_broker_folders(sender)
+
+
+@worker_init.connect
+@beat_init.connect
+def _refuse_unsafe_config(sender: Any, **_: Any) -> None:
+    check_reliability(app)
 
 
 @worker_process_init.connect

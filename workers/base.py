@@ -1,23 +1,28 @@
 """The base task: owns the session, sorts errors, binds log context, sends follow-ups late.
 
-Follow-ups are sent only after the commit that made their rows visible.
+A task body reads: open the step's scope, call one step function of `ci_remediator.pipeline`
+with the scope's session, hand its StepResult to the scope. The scope commits, then sends the
+result's follow-ups (never before: a fast worker must find the rows they name).
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 import redis.exceptions
-from celery import Task
+from celery import Celery, Task
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session
 
-from ci_remediator.credentials import credential_disabled, disable_credential
-from ci_remediator.domain import FollowUp, StageEvent, Step
+from ci_remediator.db.refused_credentials import credential_disabled, disable_credential
+from ci_remediator.db.transitions import StaleStateError, mark_errored
+from ci_remediator.domain import FollowUp, StageEvent, Step, StepResult
 from ci_remediator.github.errors import AuthenticationError, RateLimitedError, TransientGitHubError
-from ci_remediator.lifecycle import StaleStateError, mark_errored
 from ci_remediator.log_context import bind_log_context
 from ci_remediator.notify.messages import SystemAlert
 from ci_remediator.notify.notifier import raise_alert
@@ -25,7 +30,7 @@ from ci_remediator.services import Services, get_services
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
+ResultT = TypeVar("ResultT", bound=StepResult)
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     TransientGitHubError,
@@ -35,6 +40,8 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     ConnectionError,
     TimeoutError,
 )
+
+RATE_LIMIT_COUNTDOWN_CAP_S = 300.0
 
 
 def is_transient(error: BaseException) -> bool:
@@ -51,7 +58,33 @@ def retry_countdown(error: BaseException, retries: int) -> float:
     return random.uniform(0, min(600.0, 5.0 * 2**retries))  # noqa: S311
 
 
-RATE_LIMIT_COUNTDOWN_CAP_S = 300.0
+def task_name(step: Step) -> str:
+    """Every step's task is named after it: renaming a module never orphans queued messages."""
+    return f"ci_remediator.{step.value}"
+
+
+def send_follow_ups(app: Celery, follow_ups: Iterable[FollowUp]) -> None:
+    for follow_up in follow_ups:
+        app.tasks[task_name(follow_up.step)].apply_async(
+            kwargs=follow_up.task_kwargs(), countdown=follow_up.countdown_s or None
+        )
+
+
+@dataclass
+class StepScope:
+    """One step's unit of work: its session, and the results whose follow-ups go out after
+    the commit."""
+
+    session: Session
+    results: list[StepResult] = field(default_factory=list)
+
+    def send_after_commit(self, result: ResultT) -> ResultT:
+        self.results.append(result)
+        return result
+
+    @property
+    def waiting(self) -> bool:
+        return any(result.waiting for result in self.results)
 
 
 class PipelineTask(Task):
@@ -68,24 +101,27 @@ class PipelineTask(Task):
     def services(self) -> Services:
         return get_services()
 
-    def run_step(
-        self, step: Callable[..., T], *, failure_id: int | None = None, **kwargs: Any
-    ) -> T | None:
-        """Run one domain function in one transaction; send its follow-ups after the commit."""
+    @contextmanager
+    def step_scope(self, *, failure_id: int | None = None) -> Iterator[StepScope]:
+        """One transaction around one step; follow-ups after the commit; errors sorted.
+
+        A StaleStateError (another worker moved the failure first) ends the task quietly: the
+        transaction is rolled back and nothing is sent.
+        """
         with bind_log_context(task=self.name, task_id=self.request.id, failure_id=failure_id):
             try:
                 with self.services.sessions() as session, session.begin():
-                    if failure_id is not None:
-                        kwargs["failure_id"] = failure_id
-                    result = step(session, **kwargs)
+                    scope = StepScope(session)
+                    yield scope
             except StaleStateError as stale:
                 log.info("another worker moved this failure first: %s", stale)
-                return None
+                scope.results.clear()
+                return
             except Exception as error:
                 self._handle_error(error, failure_id=failure_id)
                 raise
-            send_follow_ups(result)
-            return result
+            for result in scope.results:
+                send_follow_ups(self.app, result.follow_ups)
 
     def _handle_error(self, error: Exception, *, failure_id: int | None) -> None:
         if isinstance(error, AuthenticationError):
@@ -104,6 +140,11 @@ class PipelineTask(Task):
             raise self.retry(
                 exc=error, countdown=countdown, max_retries=self.request.retries + 1
             ) from error
+        if isinstance(error, TransientGitHubError) and error.retried:
+            # The gateway already retried this call: retrying the task now would multiply the
+            # attempts. The failure keeps its state; the reconcile sweep re-sends it later.
+            log.warning("GitHub kept failing after the call's own retries; left for the sweep")
+            return
         limit = self.max_retries if self.max_retries is not None else self.transient_retry_limit
         if is_transient(error) and self.request.retries < limit:
             countdown = retry_countdown(error, self.request.retries)
@@ -148,21 +189,4 @@ class PipelineTask(Task):
                 actor=self.name,
             )
         if moved:
-            send_follow_ups([FollowUp(Step.NOTIFY, failure_id, event=StageEvent.ERRORED)])
-
-
-def send_follow_ups(result: object) -> None:
-    follow_ups = result if isinstance(result, list) else getattr(result, "follow_ups", ())
-    if not follow_ups:
-        return
-    from workers.tasks import TASK_FOR_STEP
-
-    for follow_up in follow_ups:
-        if not isinstance(follow_up, FollowUp):
-            continue
-        kwargs: dict[str, Any] = {"failure_id": follow_up.failure_id}
-        if follow_up.event is not None:
-            kwargs["event"] = follow_up.event.value
-        TASK_FOR_STEP[follow_up.step].apply_async(
-            kwargs=kwargs, countdown=follow_up.countdown_s or None
-        )
+            send_follow_ups(self.app, [FollowUp(Step.NOTIFY, failure_id, event=StageEvent.ERRORED)])

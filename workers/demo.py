@@ -19,12 +19,12 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from ci_remediator.db.models import Failure
+from ci_remediator.db.timeline import failure_timelines
 from ci_remediator.domain import TERMINAL_STATES, FailureState
 from ci_remediator.sandbox.github import GitHubSandbox
 from ci_remediator.sandbox.openai import OpenAISandbox
 from ci_remediator.sandbox.scenarios import DEMO_CONFIG, ScenarioRun, install_demo_scenario
 from ci_remediator.services import Services
-from ci_remediator.timeline import failure_timelines
 
 SETTLED = TERMINAL_STATES | {FailureState.AWAITING_APPROVAL}
 RERUN_PATH = r"/repos/[^/]+/[^/]+/actions/runs/{run_id}/rerun-failed-jobs"

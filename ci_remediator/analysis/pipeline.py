@@ -30,7 +30,7 @@ class Usage(Protocol):
 
 
 class ModelAnalyzer(Protocol):
-    """The LLM analyzer's shape (ci_remediator.analysis.llm.LlmAnalyzer)."""
+    """The LLM analyzer's shape (ci_remediator.llm.client.LlmAnalyzer)."""
 
     @property
     def worst_case_s(self) -> float:

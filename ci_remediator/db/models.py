@@ -94,6 +94,14 @@ class Failure(Base):
     workflow_id: Mapped[int] = mapped_column(BigInteger)
     event: Mapped[str] = mapped_column(String(64))
     head_branch: Mapped[str | None] = mapped_column(String(300))
+    # What the gate reads besides the event and workflow name: where the code came from (a
+    # fork when it is not `repository`), the workflow file, and the deployment environments
+    # the run's jobs used (GitHub's review history of the run; see pipeline.analyze).
+    head_repository: Mapped[str | None] = mapped_column(String(200))
+    workflow_path: Mapped[str | None] = mapped_column(String(300))
+    deployment_environments: Mapped[list[str]] = mapped_column(
+        JsonDocument, default=list, server_default="[]"
+    )
     head_sha: Mapped[str] = mapped_column(String(64))
     conclusion: Mapped[str | None] = mapped_column(String(32))
     html_url: Mapped[str] = mapped_column(String(500))
@@ -112,6 +120,12 @@ class Failure(Base):
         back_populates="failure", order_by="Remediation.id"
     )
     approval: Mapped[ApprovalRequest | None] = relationship(uselist=False)
+
+    @property
+    def from_fork(self) -> bool:
+        return self.head_repository is not None and (
+            self.head_repository.lower() != self.repository.lower()
+        )
 
 
 class Analysis(Base):

@@ -27,7 +27,13 @@ class GitHubError(Exception):
 
 
 class TransientGitHubError(GitHubError):
-    """5xx, connection errors, timeouts: the same call may well succeed later."""
+    """5xx, connection errors, timeouts: the same call may well succeed later.
+
+    `retried` is set when the gateway already retried the call (reads): the task above must
+    not retry it again at once, or the attempts multiply (one level of retry per call).
+    """
+
+    retried: bool = False
 
 
 class PermanentGitHubError(GitHubError):

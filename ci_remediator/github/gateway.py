@@ -204,6 +204,21 @@ class GitHubGateway:
                 return run
         return None
 
+    def run_deployment_environments(self, repository: str, run_id: int) -> tuple[str, ...]:
+        """The deployment environments the run's jobs asked to deploy to, from GitHub's review
+        history of the run (environments with protection rules record a review there)."""
+        answer = self._read(
+            "GET",
+            f"/repos/{repository}/actions/runs/{run_id}/approvals",
+            f"list deployment reviews of {repository}#{run_id}",
+        )
+        names = (
+            environment.get("name")
+            for review in answer.data or ()
+            for environment in review.get("environments") or ()
+        )
+        return tuple(dict.fromkeys(name for name in names if isinstance(name, str)))
+
     # ----------------------------------------------------------------------- jobs ----
 
     def list_failed_jobs(self, repository: str, run_id: int, attempt: int) -> list[JobInfo]:
@@ -399,16 +414,20 @@ class GitHubGateway:
         headers: dict[str, str] | None = None,
         expect: tuple[int, ...] = (),
     ) -> _Answer:
-        for attempt in Retrying(
-            retry=retry_if_exception(_retryable),
-            stop=stop_after_attempt(READ_ATTEMPTS),
-            wait=wait_exponential_jitter(multiplier=self._read_retry_wait_s, max=8.0),
-            reraise=True,
-        ):
-            with attempt:
-                return self._send(
-                    method, path, action, params=params, headers=headers, expect=expect
-                )
+        try:
+            for attempt in Retrying(
+                retry=retry_if_exception(_retryable),
+                stop=stop_after_attempt(READ_ATTEMPTS),
+                wait=wait_exponential_jitter(multiplier=self._read_retry_wait_s, max=8.0),
+                reraise=True,
+            ):
+                with attempt:
+                    return self._send(
+                        method, path, action, params=params, headers=headers, expect=expect
+                    )
+        except TransientGitHubError as error:
+            error.retried = _retryable(error)
+            raise
         raise AssertionError("unreachable: tenacity re-raises the last error")
 
     def _send(

@@ -28,6 +28,16 @@ class RunInfo:
     created_at: datetime
     updated_at: datetime
     actor: str | None
+    # The repository the run's code came from: another one than `repository` for a fork's PR.
+    head_repository: str | None = None
+    # The workflow file (".github/workflows/ci.yml"): names can be renamed, paths are the file.
+    workflow_path: str | None = None
+
+    @property
+    def from_fork(self) -> bool:
+        return self.head_repository is not None and (
+            self.head_repository.lower() != self.repository.lower()
+        )
 
     @property
     def is_completed(self) -> bool:
@@ -93,7 +103,15 @@ def run_info(repository: str, data: dict[str, Any]) -> RunInfo:
         created_at=parse_time(data["created_at"]),
         updated_at=parse_time(data.get("updated_at") or data["created_at"]),
         actor=actor.get("login") if isinstance(actor, dict) else None,
+        head_repository=_full_name(data.get("head_repository")),
+        workflow_path=str(data["path"]) if data.get("path") else None,
     )
+
+
+def _full_name(repository: object) -> str | None:
+    if isinstance(repository, dict) and isinstance(repository.get("full_name"), str):
+        return repository["full_name"]
+    return None
 
 
 def job_info(data: dict[str, Any]) -> JobInfo:

@@ -5,11 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-from sqlalchemy.orm import Session
-
-from ci_remediator.audit import record_audit
-from ci_remediator.domain import StageEvent
-from ci_remediator.notify.messages import StageMessage, SystemAlert, build_stage_message
+from ci_remediator.notify.messages import StageMessage, SystemAlert
 
 log = logging.getLogger(__name__)
 
@@ -40,21 +36,3 @@ def raise_alert(notifier: Notifier, alert: SystemAlert) -> bool:
         log.exception("alert %r was not delivered", alert.title)
         return False
     return True
-
-
-def notify_stage(
-    session: Session, *, failure_id: int, event: StageEvent, notifier: Notifier
-) -> bool:
-    message = build_stage_message(session, failure_id=failure_id, event=event)
-    if message is None:
-        return False
-    delivered = deliver(notifier, message)
-    record_audit(
-        session,
-        actor="notifier",
-        action="notified",
-        failure_id=failure_id,
-        outcome="success" if delivered else "failure",
-        detail={"event": event.value},
-    )
-    return delivered

@@ -28,9 +28,9 @@ from http import HTTPStatus
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from ci_remediator.analysis.llm import LOG_CLOSE, LOG_OPEN
 from ci_remediator.analysis.rules import KnowledgeBase, analyze_with_rules, load_knowledge_base
 from ci_remediator.domain import AnalysisResult
+from ci_remediator.llm.client import LOG_CLOSE, LOG_OPEN
 from ci_remediator.sandbox.server import LoopbackSandbox
 
 __all__ = [

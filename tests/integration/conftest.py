@@ -13,13 +13,11 @@ from sqlalchemy.orm import Session
 from ci_remediator.config import get_config, load_config
 from ci_remediator.db import migrate
 from ci_remediator.db.models import DetectionSource
-from ci_remediator.detection import record_failure
+from ci_remediator.pipeline.detect import record_failure
 from ci_remediator.sandbox.github import GitHubSandbox
 from ci_remediator.sandbox.scenarios import WEB
 from ci_remediator.services import Services, set_services
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
-
-pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="session")
@@ -129,10 +127,13 @@ def record_sandbox_failure(
     source: DetectionSource = DetectionSource.POLL,
     **run_options: Any,
 ) -> int:
-    """A failed run in the sandbox's `acme/web`, read back through the gateway and recorded."""
-    run_id = sandbox.add_failed_run(
-        WEB, workflow_name="CI", job_name=job_name, log_text=log_text, **run_options
+    """A failed run in the sandbox (`acme/web` unless `repository=`), read back through the
+    gateway and recorded."""
+    repository = run_options.pop("repository", WEB)
+    run_options.setdefault("workflow_name", "CI")
+    run_id = sandbox.add_failed_run(repository, job_name=job_name, log_text=log_text, **run_options)
+    failure_id = record_failure(
+        session, run=services.gateway.get_run(repository, run_id), source=source
     )
-    failure_id = record_failure(session, run=services.gateway.get_run(WEB, run_id), source=source)
     assert failure_id is not None
     return failure_id

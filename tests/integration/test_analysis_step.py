@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ci_remediator.analysis.service import analyze_failure
 from ci_remediator.db.models import Analysis, Failure
 from ci_remediator.domain import FailureState
+from ci_remediator.pipeline.analyze import analyze_failure
 from ci_remediator.sandbox.github import GitHubSandbox
 from ci_remediator.sandbox.scenarios import WEB, demo_log
 from ci_remediator.services import Services

@@ -11,7 +11,8 @@ import redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
-from ci_remediator.coordination import Coordinator, DatabaseCoordinator, RedisCoordinator
+from ci_remediator.coordination import Coordinator, RedisCoordinator
+from ci_remediator.db.leases import DatabaseCoordinator
 from tests.conftest import TEST_REDIS_URL
 
 

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ci_remediator.analysis.llm import LlmAnalyzer
-from ci_remediator.analysis.service import analyze_failure
 from ci_remediator.config import LlmConfig
 from ci_remediator.db.models import Analysis, GateDecision
 from ci_remediator.domain import ActionKind, Verdict
-from ci_remediator.gating import gate_failure
+from ci_remediator.llm.client import LlmAnalyzer
+from ci_remediator.pipeline.analyze import analyze_failure
+from ci_remediator.pipeline.gate import gate_failure
 from ci_remediator.sandbox.github import GitHubSandbox
 from ci_remediator.sandbox.openai import OpenAISandbox
 from ci_remediator.services import Services

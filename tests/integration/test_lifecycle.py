@@ -6,12 +6,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ci_remediator.audit import query_audit
+from ci_remediator.db.audit import query_audit
 from ci_remediator.db.models import DetectionSource, Failure, Remediation
-from ci_remediator.detection import record_failure
+from ci_remediator.db.transitions import InvalidTransitionError, mark_errored, transition
 from ci_remediator.domain import FailureState
 from ci_remediator.github.gateway import RunInfo
-from ci_remediator.lifecycle import InvalidTransitionError, mark_errored, transition
+from ci_remediator.pipeline.detect import record_failure
 
 
 def failed_run(run_id: int = 101, attempt: int = 1, conclusion: str = "failure") -> RunInfo:

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ci_remediator.analysis.llm import LlmAnalyzer
-from ci_remediator.analysis.service import analyze_failure
 from ci_remediator.config import LlmConfig
 from ci_remediator.db.models import Analysis
+from ci_remediator.llm.client import LlmAnalyzer
+from ci_remediator.pipeline.analyze import analyze_failure
 from ci_remediator.sandbox.github import GitHubSandbox
 from ci_remediator.sandbox.openai import Malformed, OpenAISandbox, Reply
 from ci_remediator.sandbox.scenarios import demo_log

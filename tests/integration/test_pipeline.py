@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from ci_remediator.audit import query_audit
+from ci_remediator.db.audit import query_audit
 from ci_remediator.db.base import utcnow
 from ci_remediator.db.models import Failure
 from ci_remediator.domain import ALLOWED_TRANSITIONS, FailureState
@@ -103,8 +103,8 @@ def test_reconcile_moves_on_a_failure_whose_task_was_lost(
 def test_reconcile_leaves_fresh_and_settled_failures_alone(
     services: Services, sandbox: GitHubSandbox, committed_db: Engine
 ) -> None:
-    from ci_remediator.reconcile import find_stuck_failures
+    from ci_remediator.pipeline.reconcile import find_stuck_failures
 
     with services.sessions() as session, session.begin():
         record_sandbox_failure(session, services, sandbox)
-        assert find_stuck_failures(session, stuck_after=timedelta(minutes=1)) == []
+        assert find_stuck_failures(session, stuck_after=timedelta(minutes=1)).follow_ups == ()

@@ -12,10 +12,11 @@ from sqlalchemy import Engine, func, select
 from ci_remediator.config import load_config
 from ci_remediator.db.base import utcnow
 from ci_remediator.db.models import AuditEntry, DisabledCredential, Failure, MonitoredRepository
-from ci_remediator.detection import poll_repository
+from ci_remediator.db.monitored_repositories import repositories_to_poll
 from ci_remediator.github.errors import RateLimitedError
-from ci_remediator.monitoring import expand_organizations, repositories_to_poll
 from ci_remediator.notify.messages import StageMessage, SystemAlert
+from ci_remediator.pipeline.detect import poll_repository
+from ci_remediator.pipeline.poll_cycle import expand_organizations
 from ci_remediator.sandbox.github import GitHubSandbox
 from ci_remediator.sandbox.scenarios import WEB
 from ci_remediator.services import Services, set_services
@@ -48,7 +49,7 @@ def poll(services: Services, repository: str = WEB, **options: object) -> int:
         follow_ups = poll_repository(
             session, gateway=services.gateway, repository=repository, lookback=DAY, **options
         )
-    return len(follow_ups) // 2  # a notify and an analyze per new failure
+    return len(follow_ups.follow_ups) // 2  # a notify and an analyze per new failure
 
 
 def recorded_runs(services: Services) -> list[int]:

@@ -3,33 +3,48 @@ exactly-once execution, verification outcomes, and errors that reach a human."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ci_remediator.actions.executor import (
-    VerifyStatus,
-    execute_remediation,
-    verification_timed_out,
-    verify_remediation,
-)
-from ci_remediator.analysis.service import analyze_failure
 from ci_remediator.db.models import Failure, Remediation, RemediationStatus
-from ci_remediator.detection import poll_repository
 from ci_remediator.domain import FailureState, Step
-from ci_remediator.gating import gate_failure
 from ci_remediator.github.errors import TransientGitHubError
 from ci_remediator.github.gateway import GitHubGateway
+from ci_remediator.pipeline.analyze import analyze_failure
+from ci_remediator.pipeline.detect import poll_repository
+from ci_remediator.pipeline.execute import execute_remediation
+from ci_remediator.pipeline.gate import gate_failure
+from ci_remediator.pipeline.verify import verify_remediation
 from ci_remediator.sandbox.github import GitHubSandbox
 from ci_remediator.sandbox.scenarios import WEB, demo_log
 from ci_remediator.services import Services
 from tests.integration.conftest import record_sandbox_failure
 
 RERUNS = r".*/rerun-failed-jobs"
+VERIFY_TIMEOUT = timedelta(minutes=5)
+
+
+def verify(session: Session, services: Services, failure_id: int, **options: object) -> bool:
+    """One verify check; True while it waits for the attempt to complete."""
+    return verify_remediation(
+        session,
+        failure_id=failure_id,
+        gateway=services.gateway,
+        timeout=VERIFY_TIMEOUT,
+        **options,  # type: ignore[arg-type]
+    ).waiting
 
 
 def executing_failure(
-    session: Session, services: Services, sandbox: GitHubSandbox, *, rerun: str = "success"
+    session: Session,
+    services: Services,
+    sandbox: GitHubSandbox,
+    *,
+    rerun: str = "success",
+    polls_until_complete: int = 1,
 ) -> int:
     """A network-blip failure taken through analyze and gate: `executing`, row committed."""
     failure_id = record_sandbox_failure(
@@ -38,7 +53,7 @@ def executing_failure(
         sandbox,
         log_text=demo_log("network_blip.log"),
         rerun_conclusions=(rerun,),
-        polls_until_complete=1,
+        polls_until_complete=polls_until_complete,
     )
     analyze_failure(
         session,
@@ -46,8 +61,8 @@ def executing_failure(
         gateway=services.gateway,
         knowledge_base=services.knowledge_base,
     )
-    follow_ups = gate_failure(session, failure_id=failure_id, config=services.config)
-    assert [f.step for f in follow_ups] == [Step.EXECUTE, Step.NOTIFY]
+    result = gate_failure(session, failure_id=failure_id, config=services.config)
+    assert [f.step for f in result.follow_ups] == [Step.EXECUTE, Step.NOTIFY]
     return failure_id
 
 
@@ -61,8 +76,8 @@ def test_execute_twice_sends_one_rerun(
     second = execute_remediation(
         db_session, failure_id=failure_id, gateway=services.gateway, verify_after_s=0
     )
-    assert [f.step for f in first] == [Step.VERIFY]
-    assert second == []
+    assert [f.step for f in first.follow_ups] == [Step.VERIFY]
+    assert second.follow_ups == ()
     assert sandbox.count("POST", RERUNS) == 1
 
 
@@ -89,9 +104,9 @@ def test_verify_waits_then_resolves(
     execute_remediation(
         db_session, failure_id=failure_id, gateway=services.gateway, verify_after_s=0
     )
-    first = verify_remediation(db_session, failure_id=failure_id, gateway=services.gateway)
-    second = verify_remediation(db_session, failure_id=failure_id, gateway=services.gateway)
-    assert (first.status, second.status) == (VerifyStatus.PENDING, VerifyStatus.DONE)
+    first = verify(db_session, services, failure_id)
+    second = verify(db_session, services, failure_id)
+    assert (first, second) == (True, False)
     assert db_session.get(Failure, failure_id).state is FailureState.RESOLVED
 
 
@@ -102,35 +117,33 @@ def test_failed_rerun_escalates_and_is_not_detected_as_new(
     execute_remediation(
         db_session, failure_id=failure_id, gateway=services.gateway, verify_after_s=0
     )
-    while (
-        verify_remediation(db_session, failure_id=failure_id, gateway=services.gateway).status
-        is VerifyStatus.PENDING
-    ):
+    while verify(db_session, services, failure_id):
         pass
     assert db_session.get(Failure, failure_id).state is FailureState.ESCALATED
     # The failed attempt 2 is ours: polling must not turn it into a second failure.
-    from datetime import timedelta
-
-    assert (
-        poll_repository(
-            db_session, gateway=services.gateway, repository=WEB, lookback=timedelta(days=1)
-        )
-        == []
+    polled = poll_repository(
+        db_session, gateway=services.gateway, repository=WEB, lookback=timedelta(days=1)
     )
+    assert polled.follow_ups == ()
     assert len(db_session.scalars(select(Failure)).all()) == 1
 
 
-def test_verification_timeout_escalates(
+def test_verify_waits_until_the_timeout_then_escalates(
     db_session: Session, services: Services, sandbox: GitHubSandbox
 ) -> None:
-    failure_id = executing_failure(db_session, services, sandbox)
+    """The deadline counts from when GitHub accepted the rerun, not from the task's retries."""
+    failure_id = executing_failure(db_session, services, sandbox, polls_until_complete=100)
     execute_remediation(
         db_session, failure_id=failure_id, gateway=services.gateway, verify_after_s=0
     )
-    verification_timed_out(db_session, failure_id=failure_id)
-    assert db_session.get(Failure, failure_id).state is FailureState.ESCALATED
     remediation = db_session.scalar(select(Remediation).where(Remediation.failure_id == failure_id))
+    requested_at = remediation.requested_at
+    assert verify(db_session, services, failure_id, now=requested_at + VERIFY_TIMEOUT * 0.99)
+    assert db_session.get(Failure, failure_id).state is FailureState.VERIFYING
+    assert not verify(db_session, services, failure_id, now=requested_at + VERIFY_TIMEOUT)
+    assert db_session.get(Failure, failure_id).state is FailureState.ESCALATED
     assert remediation.status is RemediationStatus.FAILED
+    assert "timed out" in remediation.outcome_detail
 
 
 def test_refused_rerun_reaches_a_human(
@@ -144,11 +157,11 @@ def test_refused_rerun_reaches_a_human(
         method="POST",
         message="Unable to re-run this workflow run",
     )
-    follow_ups = execute_remediation(
+    result = execute_remediation(
         db_session, failure_id=failure_id, gateway=services.gateway, verify_after_s=0
     )
     assert db_session.get(Failure, failure_id).state is FailureState.ESCALATED
-    assert [f.step for f in follow_ups] == [Step.NOTIFY]
+    assert [f.step for f in result.follow_ups] == [Step.NOTIFY]
     remediation = db_session.scalar(select(Remediation).where(Remediation.failure_id == failure_id))
     assert remediation.status is RemediationStatus.REFUSED
 

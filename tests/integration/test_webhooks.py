@@ -16,8 +16,8 @@ from sqlalchemy import Engine, func, select
 
 from ci_remediator.config import load_config
 from ci_remediator.db.models import AuditEntry, DetectionSource, Failure, MonitoredRepository
-from ci_remediator.detection import poll_repository
 from ci_remediator.domain import FollowUp, Step
+from ci_remediator.pipeline.detect import poll_repository
 from ci_remediator.sandbox.github import GitHubSandbox
 from ci_remediator.sandbox.scenarios import WEB
 from ci_remediator.sandbox.webhook_sender import (
@@ -130,7 +130,7 @@ def test_a_failure_seen_by_webhook_and_by_poll_is_recorded_once(
     with webhook_services.sessions() as session, session.begin():
         follow_ups = poll_repository(
             session, gateway=webhook_services.gateway, repository=WEB, lookback=timedelta(days=1)
-        )
+        ).follow_ups
     by_poll_later = failed_run(sandbox)
     sender.deliver("workflow_run", workflow_run_payload(sandbox, WEB, by_poll))
     sender.deliver("workflow_run", workflow_run_payload(sandbox, WEB, by_poll_later))

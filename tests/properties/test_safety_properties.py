@@ -5,10 +5,16 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ci_remediator.actions.catalog import CATALOG
 from ci_remediator.config import FileConfig, resolve_policy
 from ci_remediator.domain import ActionKind, Verdict
-from ci_remediator.safety import AutoHistory, GateInput, RunContext, effective_risk, evaluate_gate
+from ci_remediator.policy.catalog import CATALOG
+from ci_remediator.policy.gate import (
+    AutoHistory,
+    GateInput,
+    RunContext,
+    effective_risk,
+    evaluate_gate,
+)
 
 risks = st.integers(min_value=0, max_value=10)
 
@@ -30,7 +36,9 @@ def gate_inputs(draw: st.DrawFn) -> GateInput:
         event=draw(st.sampled_from(["push", "pull_request", "pull_request_target", "schedule"])),
         head_branch=draw(st.sampled_from(["main", "feature/x", None])),
         from_fork=draw(st.booleans()),
-        has_deployment_environment=draw(st.booleans()),
+        deployment_environments=draw(st.sampled_from([(), ("production",), ("staging", "qa")])),
+        workflow_path=draw(st.sampled_from([None, ".github/workflows/ci.yml", "deploy.yml"])),
+        job_names=draw(st.sampled_from([(), ("test",), ("test", "publish-npm")])),
     )
     history = AutoHistory(
         on_this_run=draw(st.integers(0, 3)),
@@ -58,6 +66,13 @@ def test_auto_only_when_every_condition_holds(gate_input: GateInput) -> None:
         assert gate_input.run.event != "pull_request_target"
         assert not gate_input.run.from_fork
         assert not gate_input.breaker_open
+        assert not gate_input.run.deployment_environments
+        assert not gate_input.run.sensitive_names(gate_input.policy)
+        assert not gate_input.action.always_needs_approval
+        history, policy = gate_input.history, gate_input.policy
+        assert history.on_this_run < policy.max_auto_attempts_per_run
+        assert history.on_this_workflow_today < policy.max_auto_per_workflow_per_day
+        assert history.organization_last_hour < gate_input.max_auto_per_hour
 
 
 @given(gate_inputs())

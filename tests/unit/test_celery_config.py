@@ -3,25 +3,32 @@ from __future__ import annotations
 import pytest
 from celery import Celery
 
-from celeryconfig import QUEUES, ROUTES, TIME_LIMITS, celery_settings
+from celeryconfig import QUEUES
 from ci_remediator.config import load_config
-from workers.app import UnsafeCeleryConfigError, app, check_reliability
+from ci_remediator.domain import Step
+from workers.app import UnsafeCeleryConfigError, app, check_reliability, deployment_settings
+from workers.base import task_name
 
 
 def configured(**overrides: object) -> Celery:
+    """A Celery app with the shipped settings and tasks, plus `overrides`."""
     probe = Celery("probe", set_as_current=False)
-    probe.conf.update({**celery_settings(load_config()), **overrides})
+    probe.config_from_object("celeryconfig")
+    probe.conf.update({**deployment_settings(load_config()), **overrides})
+    for name, task in app.tasks.items():
+        if name.startswith("ci_remediator."):
+            probe.tasks.register(task)
     return probe
 
 
 def test_shipped_settings_pass_the_reliability_check() -> None:
-    check_reliability(configured().conf)
+    check_reliability(configured())
 
 
 def test_short_visibility_timeout_is_refused() -> None:
     probe = configured(broker_transport_options={"visibility_timeout": 300})
     with pytest.raises(UnsafeCeleryConfigError, match="visibility_timeout 300s must exceed"):
-        check_reliability(probe.conf)
+        check_reliability(probe)
 
 
 @pytest.mark.parametrize(
@@ -35,27 +42,42 @@ def test_short_visibility_timeout_is_refused() -> None:
 )
 def test_each_unsafe_setting_is_named(setting: str, value: object, message: str) -> None:
     with pytest.raises(UnsafeCeleryConfigError, match=message):
-        check_reliability(configured(**{setting: value}).conf)
+        check_reliability(configured(**{setting: value}))
 
 
-def test_every_task_has_a_route_a_time_limit_and_an_explicit_name() -> None:
-    ours = {name for name in app.tasks if name.startswith("ci_remediator.")}
-    assert ours == set(ROUTES) == set(TIME_LIMITS)
-    assert set(ROUTES.values()) <= set(QUEUES)
-    for soft, hard in TIME_LIMITS.values():
-        assert soft < hard
+def test_every_task_declares_a_known_queue_and_time_limits() -> None:
+    ours = [task for name, task in app.tasks.items() if name.startswith("ci_remediator.")]
+    assert len(ours) == 9
+    for task in ours:
+        assert task.queue in QUEUES, task.name
+        assert task.soft_time_limit < task.time_limit, task.name
+        assert task.acks_late, task.name
+        assert task.reject_on_worker_lost, task.name
 
 
-def test_beat_polls_at_the_configured_interval() -> None:
-    schedule = celery_settings(load_config())["beat_schedule"]
+def test_every_step_a_follow_up_can_name_has_its_task() -> None:
+    for step in Step:
+        assert task_name(step) in app.tasks, step
+
+
+def test_beat_polls_at_the_configured_interval_and_sends_real_tasks() -> None:
+    schedule = deployment_settings(load_config())["beat_schedule"]
     assert schedule["poll-repositories"]["schedule"].total_seconds() == 5 * 60
-    assert schedule["reconcile"]["task"] == "ci_remediator.reconcile"
+    for entry in schedule.values():
+        assert entry["task"] in app.tasks
+
+
+def test_importing_the_settings_module_reads_no_configuration() -> None:
+    import celeryconfig
+
+    assert not hasattr(celeryconfig, "broker_url")
+    assert not hasattr(celeryconfig, "beat_schedule")
 
 
 def test_the_model_cannot_outlast_the_analyze_tasks_soft_limit() -> None:
     from ci_remediator.services import LLM_MAX_RETRIES, LLM_TIMEOUT_S
 
-    soft_limit, _ = TIME_LIMITS["ci_remediator.analyze"]
+    soft_limit = app.tasks["ci_remediator.analyze"].soft_time_limit
     # The client's attempts, twice over (one retry after an unusable answer).
     worst_case = 2 * (1 + LLM_MAX_RETRIES) * LLM_TIMEOUT_S
     assert worst_case < soft_limit

@@ -155,3 +155,37 @@ def test_config_check_prints_resolved_policy(
         get_config.cache_clear()
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["repositories"]["acme/web"]["risk_threshold"] == 2
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "approvers",
+        "slack_channels",
+        "trust_memory_days",
+        "allow_trust_memory",
+        "approval_timeout_hours",
+        "retention_days",
+        "audit_retention_days",
+        "remediation_workflows",
+        "cache_key_templates",
+    ],
+)
+def test_a_key_nothing_acts_on_yet_is_refused_by_name(tmp_path: Path, key: str) -> None:
+    value = FileConfig.model_fields[key].default
+    path = write_config(tmp_path, {key: json.loads(json.dumps(value, default=dict))})
+    with pytest.raises(ConfigError, match=rf"'{key}' is not supported yet"):
+        load_file_config(path)
+
+
+def test_a_repository_override_nothing_acts_on_yet_is_refused_by_name(tmp_path: Path) -> None:
+    path = write_config(tmp_path, {"repository_configs": {"acme/web": {"approvers": ["U1"]}}})
+    with pytest.raises(
+        ConfigError, match=r"'repository_configs\.acme/web': 'approvers' is not supported yet"
+    ):
+        load_file_config(path)
+
+
+def test_the_shipped_example_config_loads() -> None:
+    example = Path(__file__).parents[2] / "config.example.json"
+    assert load_file_config(example).repositories == ("acme/web", "critical/repo")

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ci_remediator.monitoring import poll_start_offsets
+from ci_remediator.policy.poll_schedule import poll_start_offsets
 
 
 def test_a_handful_of_repositories_start_almost_at_once() -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from ci_remediator.github.webhook_signature import signature_is_valid
 from ci_remediator.sandbox.webhook_sender import sign_payload
-from ci_remediator.webhooks import signature_is_valid
 
 VECTOR = Path(__file__).resolve().parents[3] / "shared/fixtures/github/webhook-signing-vector.json"
 

@@ -14,13 +14,13 @@ from dataclasses import fields
 
 import pytest
 
-from ci_remediator.actions.catalog import action_spec
 from ci_remediator.analysis import analyze_with_rules, load_knowledge_base
-from ci_remediator.analysis.llm import LlmAnalyzer
 from ci_remediator.analysis.rules import KnowledgeBase
 from ci_remediator.config import FileConfig, resolve_policy
 from ci_remediator.domain import ActionKind, AnalysisResult, Verdict
-from ci_remediator.safety import GateInput, RunContext, evaluate_gate
+from ci_remediator.llm.client import LlmAnalyzer
+from ci_remediator.policy.catalog import action_spec
+from ci_remediator.policy.gate import GateInput, RunContext, evaluate_gate
 from ci_remediator.sandbox.openai import OpenAISandbox
 from tests.adversarial_logs import CASES, Case, base_log, with_payload
 

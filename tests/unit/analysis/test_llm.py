@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from ci_remediator.analysis import analyze_with_rules, load_knowledge_base
-from ci_remediator.analysis.llm import (
+from ci_remediator.analysis.rules import KnowledgeBase
+from ci_remediator.domain import ActionKind, AnalysisResult, Category, Effort
+from ci_remediator.llm.client import (
     ANALYSIS_SCHEMA,
     LOG_CLOSE,
     LOG_OPEN,
@@ -19,8 +21,6 @@ from ci_remediator.analysis.llm import (
     build_messages,
     neutralise_log,
 )
-from ci_remediator.analysis.rules import KnowledgeBase
-from ci_remediator.domain import ActionKind, AnalysisResult, Category, Effort
 from ci_remediator.sandbox.openai import (
     Malformed,
     OpenAISandbox,
@@ -270,7 +270,7 @@ def test_bad_key_falls_back_and_logs_once_at_error(
     with (
         OpenAISandbox(api_key="sk-the-only-valid-key-0123456789", knowledge_base=kb) as sandbox,
         LlmAnalyzer(api_key=KEY, base_url=sandbox.url) as llm,
-        caplog.at_level(logging.ERROR, logger="ci_remediator.analysis.llm"),
+        caplog.at_level(logging.ERROR, logger="ci_remediator.llm.client"),
     ):
         first = _analyze(llm, rules)
         second = _analyze(llm, rules)

@@ -12,7 +12,7 @@ import openai
 import pytest
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 
-from ci_remediator.analysis.llm import ANALYSIS_SCHEMA, LOG_CLOSE, LOG_OPEN, ModelAnalysis
+from ci_remediator.llm.client import ANALYSIS_SCHEMA, LOG_CLOSE, LOG_OPEN, ModelAnalysis
 from ci_remediator.sandbox.openai import (
     Malformed,
     OpenAISandbox,

@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from ci_remediator.audit import record_audit
+from ci_remediator.db.audit import record_audit
 from ci_remediator.db.base import utcnow
 from ci_remediator.db.models import ApprovalRequest, ApprovalStatus, Failure
-from ci_remediator.domain import FailureState, FollowUp, Step
+from ci_remediator.domain import FailureState, FollowUp, Step, StepResult
 
 NEXT_STEP: dict[FailureState, Step] = {
     FailureState.DETECTED: Step.ANALYZE,
@@ -28,7 +28,7 @@ NEXT_STEP: dict[FailureState, Step] = {
 
 def find_stuck_failures(
     session: Session, *, stuck_after: timedelta, now: datetime | None = None, limit: int = 500
-) -> list[FollowUp]:
+) -> StepResult:
     now = now or utcnow()
     deadline = now - stuck_after
     # Waiting for a human is not being stuck; only an approval that was never announced is.
@@ -67,4 +67,4 @@ def find_stuck_failures(
             detail={"step": step.value},
         )
         follow_ups.append(FollowUp(step, failure.id))
-    return follow_ups
+    return StepResult(tuple(follow_ups))

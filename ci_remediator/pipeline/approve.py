@@ -1,21 +1,22 @@
-"""Approval requests: opened by the gate, announced here, decided by a human (Slack comes next)."""
+"""The request-approval step: announce the request the gate opened, once (a human decides it;
+Slack and the CLI come next)."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ci_remediator.audit import record_audit
+from ci_remediator.db.audit import record_audit
 from ci_remediator.db.base import utcnow
 from ci_remediator.db.models import ApprovalRequest, ApprovalStatus, Failure
-from ci_remediator.domain import FailureState, FollowUp, StageEvent, Step
+from ci_remediator.domain import NOTHING_TO_DO, FailureState, FollowUp, StageEvent, Step, StepResult
 
 
-def request_approval(session: Session, *, failure_id: int) -> list[FollowUp]:
+def request_approval(session: Session, *, failure_id: int) -> StepResult:
     """Mark the pending request as announced and send the approval notification once."""
     failure = session.get(Failure, failure_id)
     if failure is None or failure.state is not FailureState.AWAITING_APPROVAL:
-        return []
+        return NOTHING_TO_DO
     approval = session.scalar(
         select(ApprovalRequest)
         .where(
@@ -26,7 +27,7 @@ def request_approval(session: Session, *, failure_id: int) -> list[FollowUp]:
         .with_for_update(skip_locked=True)
     )
     if approval is None:
-        return []
+        return NOTHING_TO_DO
     approval.notified_at = utcnow()
     record_audit(
         session,
@@ -35,4 +36,4 @@ def request_approval(session: Session, *, failure_id: int) -> list[FollowUp]:
         failure_id=failure_id,
         detail={"action": approval.action.value, "expires_at": approval.expires_at.isoformat()},
     )
-    return [FollowUp(Step.NOTIFY, failure_id, event=StageEvent.APPROVAL_REQUESTED)]
+    return StepResult((FollowUp(Step.NOTIFY, failure_id, event=StageEvent.APPROVAL_REQUESTED),))

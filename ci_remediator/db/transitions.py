@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from ci_remediator.audit import record_audit
+from ci_remediator.db.audit import record_audit
 from ci_remediator.db.base import utcnow
 from ci_remediator.db.models import Failure
 from ci_remediator.domain import ALLOWED_TRANSITIONS, FailureState

@@ -1,4 +1,6 @@
-"""GitHub webhook deliveries: check the signature, record failing runs, nothing more.
+"""The webhook step: record the failing run a signed GitHub delivery reports, nothing more.
+
+The signature is checked before this runs (`github.webhook_signature`, in the web process).
 
 GitHub signs only the body, so a replayed delivery cannot be told from a redelivery: both are
 harmless because recording is idempotent by (repository, run id, run attempt). Nothing in the
@@ -8,21 +10,18 @@ handler only records and enqueues, to answer within GitHub's 10 seconds.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ci_remediator.audit import record_audit
+from ci_remediator.db.audit import record_audit
 from ci_remediator.db.models import DetectionSource
-from ci_remediator.detection import follow_ups_for_new_failure, record_failure
-from ci_remediator.domain import FollowUp
+from ci_remediator.db.monitored_repositories import is_monitored
+from ci_remediator.domain import StepResult
 from ci_remediator.github.values import FAILING_CONCLUSIONS, run_info
-from ci_remediator.monitoring import is_monitored
+from ci_remediator.pipeline.detect import follow_ups_for_new_failure, record_failure
 
-SIGNATURE_HEADER = "X-Hub-Signature-256"
 MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
 
 
@@ -30,20 +29,12 @@ class InvalidPayloadError(ValueError):
     """The body was signed but is not the event it claims to be."""
 
 
-@dataclass(frozen=True, slots=True)
-class WebhookOutcome:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookOutcome(StepResult):
+    """The step's result plus the HTTP answer the web process sends GitHub."""
+
     status: int
-    body: dict[str, Any]
-    follow_ups: list[FollowUp] = field(default_factory=list)
-
-
-def signature_is_valid(secret: str, body: bytes, header: str | None) -> bool:
-    """GitHub's `X-Hub-Signature-256`: "sha256=" + HMAC-SHA256(secret, raw body), compared in
-    constant time."""
-    if not header or not header.startswith("sha256="):
-        return False
-    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected.encode(), header.encode())
+    body: dict[str, Any] = field(default_factory=dict)
 
 
 def record_refused_delivery(
@@ -74,12 +65,14 @@ def handle_delivery(
 ) -> WebhookOutcome:
     """Act on one signed delivery; the answer to send and the tasks to enqueue after commit."""
     if event == "ping":
-        return WebhookOutcome(200, {"ok": True, "zen": "pong"})
+        return WebhookOutcome(status=200, body={"ok": True, "zen": "pong"})
     if event == "workflow_job":
         # Its run's `workflow_run.completed` says the same with the whole run: wait for that.
-        return WebhookOutcome(202, {"ignored": "workflow_job is not recorded on its own"})
+        return WebhookOutcome(
+            status=202, body={"ignored": "workflow_job is not recorded on its own"}
+        )
     if event != "workflow_run":
-        return WebhookOutcome(204, {})
+        return WebhookOutcome(status=204, body={})
     return _workflow_run(session, payload, delivery_id, configured_repositories)
 
 
@@ -90,7 +83,7 @@ def _workflow_run(
     configured_repositories: tuple[str, ...],
 ) -> WebhookOutcome:
     if payload.get("action") != "completed":
-        return WebhookOutcome(202, {"ignored": f"action {payload.get('action')!r}"})
+        return WebhookOutcome(status=202, body={"ignored": f"action {payload.get('action')!r}"})
     run_data = payload.get("workflow_run")
     repository = (payload.get("repository") or {}).get("full_name")
     if not isinstance(run_data, dict) or not isinstance(repository, str):
@@ -98,9 +91,11 @@ def _workflow_run(
             "workflow_run delivery lacks workflow_run or repository.full_name"
         )
     if run_data.get("conclusion") not in FAILING_CONCLUSIONS:
-        return WebhookOutcome(202, {"ignored": f"conclusion {run_data.get('conclusion')!r}"})
+        return WebhookOutcome(
+            status=202, body={"ignored": f"conclusion {run_data.get('conclusion')!r}"}
+        )
     if not is_monitored(session, repository, configured=configured_repositories):
-        return WebhookOutcome(202, {"ignored": f"{repository} is not monitored"})
+        return WebhookOutcome(status=202, body={"ignored": f"{repository} is not monitored"})
     try:
         run = run_info(repository, run_data)
     except (KeyError, TypeError, ValueError) as error:
@@ -109,7 +104,9 @@ def _workflow_run(
         session, run=run, source=DetectionSource.WEBHOOK, delivery_id=delivery_id
     )
     if failure_id is None:
-        return WebhookOutcome(200, {"recorded": False, "reason": "already known"})
+        return WebhookOutcome(status=200, body={"recorded": False, "reason": "already known"})
     return WebhookOutcome(
-        201, {"recorded": True, "failure_id": failure_id}, follow_ups_for_new_failure(failure_id)
+        status=201,
+        body={"recorded": True, "failure_id": failure_id},
+        follow_ups=follow_ups_for_new_failure(failure_id),
     )

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ci_remediator.actions.catalog import ActionSpec
 from ci_remediator.config import RepositoryPolicy
 from ci_remediator.domain import GateDecisionResult, Verdict
+from ci_remediator.policy.catalog import ActionSpec
 
 PROTECTED_BRANCH_RISK = 2
 MAX_RISK = 10
@@ -19,11 +19,23 @@ MAX_RISK = 10
 
 @dataclass(frozen=True, slots=True)
 class RunContext:
+    """What the gate knows of the run, all of it as GitHub's API reported it."""
+
     workflow_name: str
     event: str
     head_branch: str | None
     from_fork: bool = False
-    has_deployment_environment: bool = False
+    deployment_environments: tuple[str, ...] = ()
+    workflow_path: str | None = None
+    job_names: tuple[str, ...] = ()
+
+    def sensitive_names(self, policy: RepositoryPolicy) -> tuple[str, ...]:
+        """The workflow name, its file and the failed jobs that match sensitive_workflows."""
+        candidates = [self.workflow_name, *self.job_names]
+        if self.workflow_path:
+            # ".github/workflows/deploy.yml", sometimes with "@<ref>" after it: the file name.
+            candidates.append(self.workflow_path.split("@", 1)[0].rsplit("/", 1)[-1])
+        return tuple(name for name in candidates if policy.is_sensitive_workflow(name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +74,7 @@ def evaluate_gate(gate_input: GateInput) -> GateDecisionResult:
         gate_input.history,
     )
     risk = effective_risk(gate_input)
+    sensitive = run.sensitive_names(policy)
 
     if not action.remediates:
         return GateDecisionResult(
@@ -79,16 +92,16 @@ def evaluate_gate(gate_input: GateInput) -> GateDecisionResult:
 
     checks = (
         (policy.protected, "repository is protected"),
-        (
-            policy.is_sensitive_workflow(run.workflow_name),
-            f"workflow {run.workflow_name!r} matches sensitive_workflows",
-        ),
+        (bool(sensitive), f"{', '.join(map(repr, sensitive))} matches sensitive_workflows"),
         (
             run.event == "pull_request_target",
             "pull_request_target runs carry secrets into untrusted code",
         ),
         (run.from_fork, "run comes from a fork"),
-        (run.has_deployment_environment, "a job deploys to an environment"),
+        (
+            bool(run.deployment_environments),
+            f"a job deploys to {', '.join(run.deployment_environments)}",
+        ),
         (action.always_needs_approval, f"{action.kind} always needs approval"),
         (
             risk > policy.risk_threshold,

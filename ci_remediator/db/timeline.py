@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ci_remediator.audit import query_audit
+from ci_remediator.db.audit import query_audit
 from ci_remediator.db.models import AuditEntry, Failure
 
 

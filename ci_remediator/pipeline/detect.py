@@ -1,4 +1,8 @@
-"""Detection: turn failed runs GitHub reports into Failure rows, exactly once each."""
+"""The detect step: turn failed runs GitHub reports into Failure rows, exactly once each.
+
+`poll_repository` is the step of the poll task; `record_failure` is shared with webhook
+deliveries (`pipeline.webhook`).
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ci_remediator.audit import record_audit
+from ci_remediator.db.audit import record_audit
 from ci_remediator.db.base import utcnow
-from ci_remediator.db.models import DetectionSource, Failure, MonitoredRepository, Remediation
-from ci_remediator.domain import FailureState, FollowUp, StageEvent, Step
+from ci_remediator.db.metric_samples import record_metric
+from ci_remediator.db.models import DetectionSource, Failure, Remediation
+from ci_remediator.db.monitored_repositories import monitored_repository
+from ci_remediator.domain import FailureState, FollowUp, StageEvent, Step, StepResult
 from ci_remediator.github.values import FAILING_CONCLUSIONS
-from ci_remediator.metrics import FAILURES_DETECTED, record_metric
+from ci_remediator.metrics import FAILURES_DETECTED
 
 if TYPE_CHECKING:
     from ci_remediator.github.gateway import GitHubGateway, RunInfo, RunsPage
@@ -55,6 +61,8 @@ def record_failure(
             workflow_id=run.workflow_id,
             event=run.event,
             head_branch=run.head_branch,
+            head_repository=run.head_repository,
+            workflow_path=run.workflow_path,
             head_sha=run.head_sha,
             conclusion=run.conclusion,
             html_url=run.html_url,
@@ -94,22 +102,11 @@ def record_failure(
     return failure_id
 
 
-def follow_ups_for_new_failure(failure_id: int) -> list[FollowUp]:
-    return [
+def follow_ups_for_new_failure(failure_id: int) -> tuple[FollowUp, ...]:
+    return (
         FollowUp(Step.NOTIFY, failure_id, event=StageEvent.DETECTED),
         FollowUp(Step.ANALYZE, failure_id),
-    ]
-
-
-def monitored_repository(session: Session, full_name: str) -> MonitoredRepository:
-    repository = session.scalar(
-        select(MonitoredRepository).where(MonitoredRepository.full_name == full_name)
     )
-    if repository is None:
-        repository = MonitoredRepository(full_name=full_name)
-        session.add(repository)
-        session.flush()
-    return repository
 
 
 def poll_repository(
@@ -121,7 +118,7 @@ def poll_repository(
     deep_scan_every: timedelta = timedelta(hours=1),
     now: datetime | None = None,
     max_pages: int = 10,
-) -> list[FollowUp]:
+) -> StepResult:
     """Record the repository's new failed runs; follow-ups for each new failure.
 
     The newest page of completed runs is asked conditionally at a URL that never changes, so
@@ -162,4 +159,4 @@ def poll_repository(
     if newest is not None and (monitored.watermark is None or newest > monitored.watermark):
         monitored.watermark = newest
     monitored.last_polled_at = now
-    return follow_ups
+    return StepResult(tuple(follow_ups))

@@ -1,4 +1,4 @@
-"""The gate step: count history, ask the pure safety gate, record its verdict and act on it."""
+"""The gate step: gather what the pure safety gate needs, ask it, record and act on its verdict."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ci_remediator.actions.catalog import action_spec
 from ci_remediator.config import AppConfig
 from ci_remediator.db.base import utcnow
 from ci_remediator.db.models import (
@@ -16,26 +15,38 @@ from ci_remediator.db.models import (
     Failure,
     GateDecision,
     Remediation,
+    RemediationStatus,
 )
+from ci_remediator.db.transitions import require_transition
 from ci_remediator.domain import (
+    NOTHING_TO_DO,
     ActionKind,
     FailureState,
     FollowUp,
     StageEvent,
     Step,
+    StepResult,
     Verdict,
 )
-from ci_remediator.lifecycle import require_transition
-from ci_remediator.safety import AutoHistory, GateInput, RunContext, evaluate_gate
+from ci_remediator.policy.breaker import breaker_is_open
+from ci_remediator.policy.catalog import action_spec
+from ci_remediator.policy.gate import AutoHistory, GateInput, RunContext, evaluate_gate
 
 ACTOR = "safety_gate"
 
+_AUTOMATIC = Remediation.approved_by.is_(None)
+
+
+def _owner_prefix(repository: str) -> str:
+    return repository.split("/", 1)[0] + "/"
+
 
 def count_auto_history(session: Session, *, failure: Failure, now: datetime) -> AutoHistory:
-    automatic = Remediation.approved_by.is_(None)
+    """Automatic remediations already spent on this run, this workflow today, and this
+    organization (the repository's owner) in the last hour."""
     on_run = session.scalar(
         select(func.count(Remediation.id)).where(
-            automatic,
+            _AUTOMATIC,
             Remediation.repository == failure.repository,
             Remediation.run_id == failure.run_id,
         )
@@ -44,22 +55,40 @@ def count_auto_history(session: Session, *, failure: Failure, now: datetime) -> 
         select(func.count(Remediation.id))
         .join(Failure, Remediation.failure_id == Failure.id)
         .where(
-            automatic,
+            _AUTOMATIC,
             Failure.repository == failure.repository,
             Failure.workflow_id == failure.workflow_id,
             Remediation.created_at >= now - timedelta(days=1),
         )
     )
-    last_hour = session.scalar(
+    organization_last_hour = session.scalar(
         select(func.count(Remediation.id)).where(
-            automatic, Remediation.created_at >= now - timedelta(hours=1)
+            _AUTOMATIC,
+            Remediation.repository.startswith(_owner_prefix(failure.repository), autoescape=True),
+            Remediation.created_at >= now - timedelta(hours=1),
         )
     )
     return AutoHistory(
         on_this_run=on_run or 0,
         on_this_workflow_today=on_workflow_today or 0,
-        organization_last_hour=last_hour or 0,
+        organization_last_hour=organization_last_hour or 0,
     )
+
+
+def automatic_outcomes(session: Session, *, repository: str, limit: int) -> list[bool]:
+    """Whether each of the organization's latest finished automatic remediations fixed the
+    run, newest first: the circuit breaker's input."""
+    statuses = session.scalars(
+        select(Remediation.status)
+        .where(
+            _AUTOMATIC,
+            Remediation.repository.startswith(_owner_prefix(repository), autoescape=True),
+            Remediation.status.in_([RemediationStatus.SUCCEEDED, RemediationStatus.FAILED]),
+        )
+        .order_by(Remediation.completed_at.desc(), Remediation.id.desc())
+        .limit(limit)
+    ).all()
+    return [status is RemediationStatus.SUCCEEDED for status in statuses]
 
 
 def open_remediation(
@@ -78,28 +107,39 @@ def open_remediation(
     return remediation
 
 
-def gate_failure(session: Session, *, failure_id: int, config: AppConfig) -> list[FollowUp]:
+def gate_failure(session: Session, *, failure_id: int, config: AppConfig) -> StepResult:
     failure = session.get(Failure, failure_id)
     if failure is None or failure.state is not FailureState.ANALYZED:
-        return []
+        return NOTHING_TO_DO
     analysis = session.scalar(select(Analysis).where(Analysis.failure_id == failure_id))
     if analysis is None:
         raise LookupError(f"failure {failure_id} is analyzed but has no analysis row")
     now = utcnow()
+    policy = config.policy_for(failure.repository)
+    breaker = config.file.breaker
     action = action_spec(analysis.proposed_action)
     decision = evaluate_gate(
         GateInput(
             model_risk=analysis.risk_score,
             rules_risk=analysis.rules_risk_score,
-            policy=config.policy_for(failure.repository),
+            policy=policy,
             action=action,
             run=RunContext(
                 workflow_name=failure.workflow_name,
                 event=failure.event,
                 head_branch=failure.head_branch,
+                from_fork=failure.from_fork,
+                deployment_environments=tuple(failure.deployment_environments or ()),
+                workflow_path=failure.workflow_path,
+                job_names=tuple(analysis.failed_jobs or ()),
             ),
             history=count_auto_history(session, failure=failure, now=now),
             max_auto_per_hour=config.file.max_auto_per_hour,
+            breaker_open=breaker_is_open(
+                automatic_outcomes(session, repository=failure.repository, limit=breaker.window),
+                window=breaker.window,
+                min_success_rate=breaker.min_success_rate,
+            ),
         )
     )
     session.add(
@@ -111,18 +151,17 @@ def gate_failure(session: Session, *, failure_id: int, config: AppConfig) -> lis
             reasons=list(decision.reasons),
         )
     )
-    detail = {
-        "verdict": decision.verdict.value,
-        "effective_risk": decision.effective_risk,
-        "reasons": list(decision.reasons),
-    }
     require_transition(
         session,
         failure_id=failure_id,
         expected=FailureState.ANALYZED,
         to=FailureState.GATED,
         actor=ACTOR,
-        detail=detail,
+        detail={
+            "verdict": decision.verdict.value,
+            "effective_risk": decision.effective_risk,
+            "reasons": list(decision.reasons),
+        },
     )
     if decision.verdict is Verdict.AUTO:
         open_remediation(session, failure=failure, action=action.kind)
@@ -134,12 +173,13 @@ def gate_failure(session: Session, *, failure_id: int, config: AppConfig) -> lis
             actor=ACTOR,
             detail={"action": action.kind.value},
         )
-        return [
-            FollowUp(Step.EXECUTE, failure_id),
-            FollowUp(Step.NOTIFY, failure_id, event=StageEvent.REMEDIATION_STARTED),
-        ]
+        return StepResult(
+            (
+                FollowUp(Step.EXECUTE, failure_id),
+                FollowUp(Step.NOTIFY, failure_id, event=StageEvent.REMEDIATION_STARTED),
+            )
+        )
     if decision.verdict is Verdict.NEEDS_APPROVAL:
-        policy = config.policy_for(failure.repository)
         session.add(
             ApprovalRequest(
                 failure_id=failure_id,
@@ -155,7 +195,7 @@ def gate_failure(session: Session, *, failure_id: int, config: AppConfig) -> lis
             actor=ACTOR,
             detail={"action": action.kind.value},
         )
-        return [FollowUp(Step.REQUEST_APPROVAL, failure_id)]
+        return StepResult((FollowUp(Step.REQUEST_APPROVAL, failure_id),))
     require_transition(
         session,
         failure_id=failure_id,
@@ -164,4 +204,4 @@ def gate_failure(session: Session, *, failure_id: int, config: AppConfig) -> lis
         actor=ACTOR,
         detail={"reasons": list(decision.reasons)},
     )
-    return [FollowUp(Step.NOTIFY, failure_id, event=StageEvent.ESCALATED)]
+    return StepResult((FollowUp(Step.NOTIFY, failure_id, event=StageEvent.ESCALATED),))

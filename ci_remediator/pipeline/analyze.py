@@ -1,4 +1,5 @@
-"""The analyze step: read the failed jobs' logs, diagnose, store the (redacted) analysis.
+"""The analyze step: re-read the run, read the failed jobs' logs, diagnose, store the
+(redacted) analysis.
 
 Cheap by design: a failure whose fingerprint was analyzed within `cache_days` reuses that
 analysis at zero tokens, and the model is asked only when the rules are not sure enough.
@@ -20,14 +21,18 @@ from ci_remediator.analysis.pipeline import AnalyzerMode, LogAnalysis, ModelAnal
 from ci_remediator.analysis.rules import KnowledgeBase, analyze_with_rules
 from ci_remediator.config import LlmConfig
 from ci_remediator.db.base import utcnow
+from ci_remediator.db.metric_samples import record_metric
 from ci_remediator.db.models import Analysis, Failure
+from ci_remediator.db.transitions import require_transition
 from ci_remediator.domain import (
+    NOTHING_TO_DO,
     ActionKind,
     AnalysisResult,
     FailureState,
     FollowUp,
     StageEvent,
     Step,
+    StepResult,
 )
 from ci_remediator.github.errors import (
     AuthenticationError,
@@ -35,8 +40,6 @@ from ci_remediator.github.errors import (
     PermanentGitHubError,
     RateLimitedError,
 )
-from ci_remediator.lifecycle import require_transition
-from ci_remediator.metrics import record_metric
 
 if TYPE_CHECKING:
     from ci_remediator.github.gateway import GitHubGateway
@@ -123,7 +126,7 @@ def analyze_failure(
     budget_chars: int = 12_000,
     max_log_bytes: int = 5_000_000,
     model_time_budget_s: float | None = None,
-) -> list[FollowUp]:
+) -> StepResult:
     """Diagnose the failure's failed jobs and store the analysis; the gate and a notice next.
 
     `model_time_budget_s` is how long, from the start, the step may spend before its last
@@ -131,7 +134,7 @@ def analyze_failure(
     """
     failure = session.get(Failure, failure_id)
     if failure is None or failure.state not in (FailureState.DETECTED, FailureState.ANALYZING):
-        return []
+        return NOTHING_TO_DO
     llm_config = llm_config or LlmConfig()
     started = time.monotonic()
     # GitHub is read before any row is touched: reads are harmless to repeat, and no lock is
@@ -202,15 +205,18 @@ def analyze_failure(
         job_names=[job.name for job in jobs],
         latency_ms=latency_ms,
     )
-    return [
-        FollowUp(Step.GATE, failure_id),
-        FollowUp(Step.NOTIFY, failure_id, event=StageEvent.ANALYZED),
-    ]
+    return StepResult(
+        (
+            FollowUp(Step.GATE, failure_id),
+            FollowUp(Step.NOTIFY, failure_id, event=StageEvent.ANALYZED),
+        )
+    )
 
 
 def _confirmed_run(gateway: GitHubGateway, failure: Failure) -> RunInfo:
-    """The attempt as the API describes it now. A webhook payload is never acted on as is:
-    GitHub signs only the body, so what it says is re-read before anything follows from it."""
+    """The attempt as the API describes it now, with what the gate needs from GitHub. A webhook
+    payload is never acted on as is: GitHub signs only the body, so what it says is re-read
+    before anything follows from it."""
     run = gateway.get_run_attempt(failure.repository, failure.run_id, failure.run_attempt)
     if not run.failed:
         raise PermanentGitHubError(
@@ -222,6 +228,12 @@ def _confirmed_run(gateway: GitHubGateway, failure: Failure) -> RunInfo:
     failure.head_sha = run.head_sha
     failure.conclusion = run.conclusion or failure.conclusion
     failure.html_url = run.html_url
+    failure.event = run.event or failure.event
+    failure.head_repository = run.head_repository
+    failure.workflow_path = run.workflow_path
+    failure.deployment_environments = list(
+        gateway.run_deployment_environments(failure.repository, failure.run_id)
+    )
     return run
 
 

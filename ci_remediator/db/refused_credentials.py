@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ci_remediator.audit import record_audit
+from ci_remediator.db.audit import record_audit
 from ci_remediator.db.models import DisabledCredential
 
 

@@ -1,0 +1,1 @@
+"""The model client: OpenAI Structured Outputs behind the analysis ModelAnalyzer shape."""

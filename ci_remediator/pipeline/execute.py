@@ -1,0 +1,125 @@
+"""The execute step: carry out the gated remediation through GitHub, exactly once.
+
+The remediation row was committed (status `pending`, failure `executing`) before this runs. A
+redelivered execute finds it `requested` and does nothing; one that finds it still `pending`
+lets the action ask GitHub whether the run already has the attempt it meant to start before
+calling again.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ci_remediator.actions import RemediationTarget, action_for
+from ci_remediator.db.base import utcnow
+from ci_remediator.db.models import Failure, Remediation, RemediationStatus
+from ci_remediator.db.transitions import require_transition
+from ci_remediator.domain import (
+    NOTHING_TO_DO,
+    FailureState,
+    FollowUp,
+    StageEvent,
+    Step,
+    StepResult,
+)
+from ci_remediator.github.errors import RerunRefusedError
+from ci_remediator.metrics import REMEDIATION_OUTCOMES
+from ci_remediator.policy.catalog import action_spec
+
+if TYPE_CHECKING:
+    from ci_remediator.github.gateway import GitHubGateway
+
+ACTOR = "executor"
+
+
+def latest_remediation(session: Session, failure_id: int) -> Remediation | None:
+    # FOR UPDATE: a duplicate execute waits here until the first commits, then sees `requested`.
+    return session.scalar(
+        select(Remediation)
+        .where(Remediation.failure_id == failure_id)
+        .order_by(Remediation.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+
+
+def target_of(remediation: Remediation) -> RemediationTarget:
+    return RemediationTarget(
+        repository=remediation.repository,
+        run_id=remediation.run_id,
+        target_attempt=remediation.target_attempt,
+    )
+
+
+def execute_remediation(
+    session: Session, *, failure_id: int, gateway: GitHubGateway, verify_after_s: float
+) -> StepResult:
+    failure = session.get(Failure, failure_id)
+    if failure is None or failure.state is not FailureState.EXECUTING:
+        return NOTHING_TO_DO
+    remediation = latest_remediation(session, failure_id)
+    if remediation is None:
+        raise LookupError(f"failure {failure_id} is executing without a remediation row")
+
+    if remediation.status is RemediationStatus.PENDING:
+        action = action_for(remediation.action)
+        try:
+            remediation.outcome_detail = action.execute(gateway, target_of(remediation))
+        except RerunRefusedError as refused:
+            return _refused(session, failure=failure, remediation=remediation, reason=str(refused))
+        remediation.status = RemediationStatus.REQUESTED
+        remediation.requested_at = utcnow()
+
+    require_transition(
+        session,
+        failure_id=failure_id,
+        expected=FailureState.EXECUTING,
+        to=FailureState.VERIFYING,
+        actor=ACTOR,
+        detail={
+            "action": remediation.action.value,
+            "run_id": remediation.run_id,
+            "target_attempt": remediation.target_attempt,
+        },
+    )
+    return StepResult((FollowUp(Step.VERIFY, failure_id, countdown_s=verify_after_s),))
+
+
+def _refused(
+    session: Session, *, failure: Failure, remediation: Remediation, reason: str
+) -> StepResult:
+    remediation.status = RemediationStatus.REFUSED
+    remediation.completed_at = utcnow()
+    remediation.outcome_detail = f"GitHub refused: {reason}"
+    REMEDIATION_OUTCOMES.labels(action=remediation.action.value, outcome="refused").inc()
+    require_transition(
+        session,
+        failure_id=failure.id,
+        expected=FailureState.EXECUTING,
+        to=FailureState.REMEDIATION_FAILED,
+        actor=ACTOR,
+        detail={"reason": remediation.outcome_detail},
+    )
+    return escalate_after_failed_remediation(
+        session, failure_id=failure.id, remediation=remediation
+    )
+
+
+def escalate_after_failed_remediation(
+    session: Session, *, failure_id: int, remediation: Remediation | None
+) -> StepResult:
+    reversible = remediation is not None and action_spec(remediation.action).reversible
+    # Nothing in the first catalog is reversible: a rerun has nothing to undo, so the only way
+    # on is a human. Reversible actions will go to ROLLED_BACK through a rollback step.
+    require_transition(
+        session,
+        failure_id=failure_id,
+        expected=FailureState.REMEDIATION_FAILED,
+        to=FailureState.ESCALATED,
+        actor=ACTOR,
+        detail={"rollback": "not attempted" if reversible else "nothing to undo"},
+    )
+    return StepResult((FollowUp(Step.NOTIFY, failure_id, event=StageEvent.ESCALATED),))

@@ -1,0 +1,114 @@
+"""The verify step: did the attempt the remediation started fix the run?
+
+Not finished yet means `waiting` (the task checks again after a short countdown, never a far
+ETA); finished means resolved or escalated; still unfinished past `timeout` after the request
+means a human must look. The deadline is measured from when GitHub accepted the call, so a
+redelivered or re-sent verify task cannot restart it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from ci_remediator.actions import action_for
+from ci_remediator.db.base import utcnow
+from ci_remediator.db.metric_samples import record_metric
+from ci_remediator.db.models import Failure, Remediation, RemediationStatus
+from ci_remediator.db.transitions import require_transition
+from ci_remediator.domain import (
+    NOTHING_TO_DO,
+    FailureState,
+    FollowUp,
+    StageEvent,
+    Step,
+    StepResult,
+)
+from ci_remediator.metrics import REMEDIATION_OUTCOMES
+from ci_remediator.pipeline.execute import (
+    escalate_after_failed_remediation,
+    latest_remediation,
+    target_of,
+)
+
+if TYPE_CHECKING:
+    from ci_remediator.github.gateway import GitHubGateway
+
+ACTOR = "verifier"
+WAITING = StepResult(waiting=True)
+
+
+def verify_remediation(
+    session: Session,
+    *,
+    failure_id: int,
+    gateway: GitHubGateway,
+    timeout: timedelta,
+    now: datetime | None = None,
+) -> StepResult:
+    failure = session.get(Failure, failure_id)
+    if failure is None or failure.state is not FailureState.VERIFYING:
+        return NOTHING_TO_DO
+    remediation = latest_remediation(session, failure_id)
+    if remediation is None or remediation.status is not RemediationStatus.REQUESTED:
+        return NOTHING_TO_DO
+    attempt = action_for(remediation.action).outcome(gateway, target_of(remediation))
+    now = now or utcnow()
+    if not attempt.is_completed:
+        requested_at = remediation.requested_at or remediation.created_at
+        if now - requested_at >= timeout:
+            return _timed_out(session, failure_id=failure_id, remediation=remediation, now=now)
+        # Stamped so the reconcile sweep can tell a live verification from a lost one.
+        failure.updated_at = now
+        return WAITING
+
+    remediation.completed_at = now
+    remediation.outcome_detail = f"attempt {attempt.run_attempt} concluded {attempt.conclusion}"
+    elapsed = remediation.completed_at - (remediation.requested_at or remediation.created_at)
+    record_metric(
+        session,
+        name="remediation_latency_seconds",
+        value=elapsed.total_seconds(),
+        failure_id=failure_id,
+        labels={"action": remediation.action.value},
+    )
+    succeeded = attempt.succeeded
+    remediation.status = RemediationStatus.SUCCEEDED if succeeded else RemediationStatus.FAILED
+    REMEDIATION_OUTCOMES.labels(
+        action=remediation.action.value, outcome=remediation.status.value
+    ).inc()
+    require_transition(
+        session,
+        failure_id=failure_id,
+        expected=FailureState.VERIFYING,
+        to=FailureState.RESOLVED if succeeded else FailureState.REMEDIATION_FAILED,
+        actor=ACTOR,
+        detail={"conclusion": attempt.conclusion, "attempt": attempt.run_attempt},
+    )
+    if succeeded:
+        return StepResult((FollowUp(Step.NOTIFY, failure_id, event=StageEvent.RESOLVED),))
+    return escalate_after_failed_remediation(
+        session, failure_id=failure_id, remediation=remediation
+    )
+
+
+def _timed_out(
+    session: Session, *, failure_id: int, remediation: Remediation, now: datetime
+) -> StepResult:
+    """The new attempt never completed within the verify timeout: a human must look."""
+    remediation.status = RemediationStatus.FAILED
+    remediation.completed_at = now
+    remediation.outcome_detail = "verification timed out: the new attempt never completed"
+    require_transition(
+        session,
+        failure_id=failure_id,
+        expected=FailureState.VERIFYING,
+        to=FailureState.REMEDIATION_FAILED,
+        actor=ACTOR,
+        detail={"reason": "verification timed out"},
+    )
+    return escalate_after_failed_remediation(
+        session, failure_id=failure_id, remediation=remediation
+    )
