@@ -1,22 +1,25 @@
 """The one Celery entrypoint: `celery -A workers.app worker|beat|flower`.
 
 Static settings come from `celeryconfig`; the broker and the beat schedule come from
-ci-remediator's configuration, read when Celery first needs them (never at import).
+ci-remediator's configuration, read when this module is imported (the process's entrypoint:
+the demo and tests set their environment first).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from celery import Celery
+from celery import Celery, Task
 from celery.signals import beat_init, setup_logging, worker_init, worker_process_init
 
-from celeryconfig import MAX_RETRY_BACKOFF_S, VISIBILITY_TIMEOUT_S
+from celeryconfig import MAX_RETRY_BACKOFF_S, QUEUES, VISIBILITY_TIMEOUT_S
 from ci_remediator.config import AppConfig, get_config
 from ci_remediator.db.session import forget_engines
 from ci_remediator.log_context import configure_logging
+from workers.base import PipelineTask
 
 
 class UnsafeCeleryConfigError(RuntimeError):
@@ -26,12 +29,16 @@ class UnsafeCeleryConfigError(RuntimeError):
 def deployment_settings(config: AppConfig) -> dict[str, Any]:
     """Broker and beat schedule for this deployment (pure: folders are made at worker start)."""
     settings, file = config.settings, config.file
+    # None: the transport the URL names.
+    broker_transport: str | None = None
     if settings.broker_url:
         broker_url = settings.broker_url
         transport_options: dict[str, Any] = {"visibility_timeout": VISIBILITY_TIMEOUT_S}
     else:
         folder = settings.data_dir.resolve() / "broker"
         broker_url = "filesystem://"
+        # kombu's filesystem transport, writing each message whole (see workers/broker.py).
+        broker_transport = "workers.broker:Transport"
         transport_options = {
             "data_folder_in": str(folder / "queue"),
             "data_folder_out": str(folder / "queue"),
@@ -44,6 +51,7 @@ def deployment_settings(config: AppConfig) -> dict[str, Any]:
         }
     return {
         "broker_url": broker_url,
+        "broker_transport": broker_transport,
         "broker_transport_options": transport_options,
         "beat_schedule": {
             "poll-repositories": {
@@ -95,9 +103,45 @@ def make_broker_folders(app: Celery) -> None:
             Path(options[key]).mkdir(parents=True, exist_ok=True)
 
 
+# Task name -> queue, filled by `pipeline_task` (Celery 6 drops the `queue` task attribute).
+QUEUE_OF_TASK: dict[str, str] = {}
+
+
+def route_task(name: str, *_: Any, **__: Any) -> dict[str, str] | None:
+    queue = QUEUE_OF_TASK.get(name)
+    return {"queue": queue, "routing_key": queue} if queue else None
+
+
 app = Celery("ci_remediator")
 app.config_from_object("celeryconfig")
-app.add_defaults(lambda: deployment_settings(get_config()))
+# Configured here, once, before any thread can touch `app.conf`: Celery's lazy configuration
+# (`add_defaults` promises) can be loaded twice by two threads at once, and the second load
+# drops the promised settings (seen: a worker thread publishing to Celery's default broker).
+app.conf.update(deployment_settings(get_config()), task_routes=(route_task,))
+# The current app of every thread, the thread pool's too: Celery's thread pool runs each task
+# as `current_app.tasks[name]`, and without this a pool thread's current app is Celery's
+# default app, holding copies of our (shared) tasks bound to its default settings.
+app.set_default()
+
+
+def pipeline_task(
+    *, name: str, queue: str, soft_time_limit: int, time_limit: int, **options: Any
+) -> Callable[[Callable[..., Any]], Task]:
+    """Declare a task: its stable name, its queue and its time limits, in one place."""
+    if queue not in QUEUES:
+        raise ValueError(f"{name}: unknown queue {queue!r} (known: {', '.join(QUEUES)})")
+    QUEUE_OF_TASK[name] = queue
+    decorator: Callable[[Callable[..., Any]], Task] = app.task(
+        bind=True,
+        base=PipelineTask,
+        name=name,
+        soft_time_limit=soft_time_limit,
+        time_limit=time_limit,
+        **options,
+    )
+    return decorator
+
+
 app.autodiscover_tasks(["workers"], related_name="tasks", force=True)
 
 

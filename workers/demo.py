@@ -71,12 +71,14 @@ def wait_until_settled(
     timeout_s: float,
     sweep: Callable[[], object] | None = None,
     sweep_every_s: float = 2.0,
+    worker_alive: Callable[[], bool] = lambda: True,
 ) -> bool:
     """Wait for `expected` failures to settle; `sweep` (the reconcile task) runs meanwhile, as
-    beat would run it, so a lost message is re-sent instead of stalling the wait."""
+    beat would run it, so a lost message is re-sent instead of stalling the wait. Stops
+    waiting at once if the worker died."""
     deadline = time.monotonic() + timeout_s
     next_sweep = time.monotonic() + sweep_every_s
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and worker_alive():
         if sweep is not None and time.monotonic() >= next_sweep:
             sweep()
             next_sweep = time.monotonic() + sweep_every_s
@@ -161,9 +163,12 @@ def run_demo(console: Console, *, timeout_s: float = 50.0) -> int:
 
         from ci_remediator.config import get_config
         from ci_remediator.db import migrate
+        from ci_remediator.log_context import configure_logging
         from ci_remediator.services import get_services
 
         get_config.cache_clear()
+        # Errors only: a worker that dies must say why (Celery logs it; nothing else is noise).
+        configure_logging(os.environ.get("DEMO_LOG_LEVEL", "ERROR"))
         services = get_services()
         migrate.upgrade(services.config.settings.sqlalchemy_url)
 
@@ -176,13 +181,19 @@ def run_demo(console: Console, *, timeout_s: float = 50.0) -> int:
             f"{len(services.config.repositories)} repositories; GitHub sandbox at {sandbox.url}, "
             f"OpenAI sandbox at {model.url}"
         )
-        with running_worker(app, concurrency=4):
+        with running_worker(app, concurrency=4) as worker:
             poll_repositories.delay()
             settled = wait_until_settled(
-                services, expected=len(runs), timeout_s=timeout_s, sweep=reconcile.delay
+                services,
+                expected=len(runs),
+                timeout_s=timeout_s,
+                sweep=reconcile.delay,
+                worker_alive=lambda: worker.alive,
             )
             # Let the last notifications drain so the worker stops on an empty queue.
             time.sleep(0.5)
+        if worker.failure is not None:
+            console.print(f"[bold red]{worker.failure}[/] (the log above says why)")
         checks = check_scenario(services, sandbox, runs)
         print_report(console, services, checks, time.monotonic() - started)
         console.print(f"model requests: {len(model.completion_requests)}")

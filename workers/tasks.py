@@ -22,7 +22,7 @@ from ci_remediator.pipeline.notify import notify_stage
 from ci_remediator.pipeline.poll_cycle import plan_poll_cycle
 from ci_remediator.pipeline.reconcile import find_stuck_failures
 from ci_remediator.pipeline.verify import verify_remediation
-from workers.app import app
+from workers.app import pipeline_task
 from workers.base import PipelineTask
 
 log = logging.getLogger(__name__)
@@ -33,9 +33,7 @@ ANALYZE_MARGIN_S = 30
 POLL_REPOSITORY_HARD_LIMIT_S = 300
 
 
-@app.task(
-    bind=True,
-    base=PipelineTask,
+@pipeline_task(
     name="ci_remediator.poll_repositories",
     queue="poll",
     soft_time_limit=60,
@@ -77,9 +75,7 @@ def poll_repositories(self: PipelineTask) -> None:
         services.coordinator.release("expand_organizations", refresh_token)
 
 
-@app.task(
-    bind=True,
-    base=PipelineTask,
+@pipeline_task(
     name="ci_remediator.poll_repository",
     queue="poll",
     soft_time_limit=240,
@@ -115,9 +111,7 @@ def poll_repository(self: PipelineTask, repository: str) -> None:
         self.services.coordinator.release(lock_name, token)
 
 
-@app.task(
-    bind=True,
-    base=PipelineTask,
+@pipeline_task(
     name="ci_remediator.analyze",
     queue="analyze",
     soft_time_limit=ANALYZE_SOFT_LIMIT_S,
@@ -140,9 +134,7 @@ def analyze(self: PipelineTask, failure_id: int) -> None:
         )
 
 
-@app.task(
-    bind=True,
-    base=PipelineTask,
+@pipeline_task(
     name="ci_remediator.gate",
     queue="default",
     soft_time_limit=30,
@@ -155,9 +147,7 @@ def gate(self: PipelineTask, failure_id: int) -> None:
         )
 
 
-@app.task(
-    bind=True,
-    base=PipelineTask,
+@pipeline_task(
     name="ci_remediator.request_approval",
     queue="notify",
     soft_time_limit=30,
@@ -168,9 +158,7 @@ def request_approval(self: PipelineTask, failure_id: int) -> None:
         scope.send_after_commit(request_approval_step(scope.session, failure_id=failure_id))
 
 
-@app.task(
-    bind=True,
-    base=PipelineTask,
+@pipeline_task(
     name="ci_remediator.execute",
     queue="execute",
     soft_time_limit=90,
@@ -188,9 +176,7 @@ def execute(self: PipelineTask, failure_id: int) -> None:
         )
 
 
-@app.task(
-    bind=True,
-    base=PipelineTask,
+@pipeline_task(
     name="ci_remediator.verify",
     queue="execute",
     soft_time_limit=60,
@@ -215,9 +201,7 @@ def verify(self: PipelineTask, failure_id: int) -> None:
         raise self.retry(countdown=file.verify_poll_seconds, max_retries=self.request.retries + 1)
 
 
-@app.task(
-    bind=True,
-    base=PipelineTask,
+@pipeline_task(
     name="ci_remediator.notify",
     queue="notify",
     soft_time_limit=30,
@@ -235,9 +219,7 @@ def notify(self: PipelineTask, failure_id: int, event: str) -> None:
         )
 
 
-@app.task(
-    bind=True,
-    base=PipelineTask,
+@pipeline_task(
     name="ci_remediator.reconcile",
     queue="default",
     soft_time_limit=120,

@@ -316,3 +316,25 @@ def test_when_an_organization_cannot_be_listed_the_known_repositories_are_still_
         assert session.scalars(select(MonitoredRepository.full_name)).all() == [WEB]
     # The next beat lists the organization again: the refresh lock was given back.
     assert with_orgs.coordinator.try_lock("expand_organizations", ttl_s=1) is not None
+
+
+def test_a_polled_fork_run_records_what_the_gate_reads(
+    sandbox: GitHubSandbox, services: Services, committed_db: Engine
+) -> None:
+    run_id = sandbox.add_failed_run(
+        WEB,
+        workflow_name="Release",
+        job_name="t",
+        log_text=LOG,
+        event="pull_request_target",
+        head_repository="stranger/web",
+        workflow_path=".github/workflows/release.yml",
+    )
+    assert poll(services) == 1
+    with services.sessions() as session:
+        failure = session.scalar(select(Failure).where(Failure.run_id == run_id))
+        assert failure is not None
+        assert (failure.head_repository, failure.event) == ("stranger/web", "pull_request_target")
+        assert failure.from_fork
+        assert failure.workflow_path is not None
+        assert failure.workflow_path.startswith(".github/workflows/release.yml")

@@ -263,3 +263,24 @@ def test_runs_of_repositories_nobody_watches_are_not_recorded(
     assert [(f.repository, f.run_id) for f in failures(webhook_services)] == [
         ("acme-org/api", found_in_org)
     ]
+
+
+def test_a_delivered_fork_run_records_what_the_gate_reads(
+    sandbox: GitHubSandbox, sender: WebhookSender, webhook_services: Services
+) -> None:
+    run_id = sandbox.add_failed_run(
+        WEB,
+        workflow_name="CI",
+        job_name="test",
+        log_text=LOG,
+        event="pull_request",
+        head_repository="stranger/web",
+        workflow_path=".github/workflows/ci.yml",
+    )
+    sender.deliver("workflow_run", workflow_run_payload(sandbox, WEB, run_id))
+    (failure,) = failures(webhook_services)
+    assert failure.source is DetectionSource.WEBHOOK
+    assert failure.head_repository == "stranger/web"
+    assert failure.from_fork
+    assert failure.event == "pull_request"
+    assert failure.workflow_path == ".github/workflows/ci.yml"

@@ -6,7 +6,13 @@ from celery import Celery
 from celeryconfig import QUEUES
 from ci_remediator.config import load_config
 from ci_remediator.domain import Step
-from workers.app import UnsafeCeleryConfigError, app, check_reliability, deployment_settings
+from workers.app import (
+    QUEUE_OF_TASK,
+    UnsafeCeleryConfigError,
+    app,
+    check_reliability,
+    deployment_settings,
+)
 from workers.base import task_name
 
 
@@ -49,7 +55,9 @@ def test_every_task_declares_a_known_queue_and_time_limits() -> None:
     ours = [task for name, task in app.tasks.items() if name.startswith("ci_remediator.")]
     assert len(ours) == 9
     for task in ours:
-        assert task.queue in QUEUES, task.name
+        route = app.amqp.router.route({}, task.name)
+        assert route["queue"].name == QUEUE_OF_TASK[task.name], task.name
+        assert QUEUE_OF_TASK[task.name] in QUEUES, task.name
         assert task.soft_time_limit < task.time_limit, task.name
         assert task.acks_late, task.name
         assert task.reject_on_worker_lost, task.name
@@ -65,6 +73,26 @@ def test_beat_polls_at_the_configured_interval_and_sends_real_tasks() -> None:
     assert schedule["poll-repositories"]["schedule"].total_seconds() == 5 * 60
     for entry in schedule.values():
         assert entry["task"] in app.tasks
+
+
+def test_an_unknown_queue_is_refused_when_the_task_is_declared() -> None:
+    from workers.app import pipeline_task
+
+    with pytest.raises(ValueError, match="unknown queue 'fast'"):
+        pipeline_task(name="ci_remediator.nothing", queue="fast", soft_time_limit=1, time_limit=2)
+
+
+def test_tasks_run_as_this_apps_tasks_in_every_thread() -> None:
+    """The thread pool runs `current_app.tasks[name]`: a pool thread must see this app."""
+    import threading
+
+    from celery import current_app
+
+    seen: list[str] = []
+    thread = threading.Thread(target=lambda: seen.append(current_app.main))
+    thread.start()
+    thread.join()
+    assert seen == [app.main]
 
 
 def test_importing_the_settings_module_reads_no_configuration() -> None:

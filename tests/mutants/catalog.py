@@ -1,0 +1,134 @@
+"""Hand-written mutants of the safety promises: one-line changes a review made that the whole
+suite once let through. `scripts/check-mutants` applies each, runs the tests named beside it
+and fails unless every mutant is killed (some test fails).
+
+Each mutant is a plain text substitution (`old` must occur exactly once in `path`), so it
+stays readable and breaks loudly when the code it targets moves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    path: str
+    old: str
+    new: str
+    tests: tuple[str, ...]
+
+
+GATE_RULES = ("tests/integration/test_gate_rules.py",)
+
+MUTANTS: tuple[Mutant, ...] = (
+    Mutant(
+        "gate never told the run comes from a fork",
+        "ci_remediator/pipeline/gate.py",
+        "from_fork=failure.from_fork,",
+        "from_fork=False,",
+        GATE_RULES,
+    ),
+    Mutant(
+        "gate never told a job deployed to an environment",
+        "ci_remediator/pipeline/gate.py",
+        "deployment_environments=tuple(failure.deployment_environments or ()),",
+        "deployment_environments=(),",
+        GATE_RULES,
+    ),
+    Mutant(
+        "breaker never passed to the gate",
+        "ci_remediator/pipeline/gate.py",
+        "breaker_open=breaker_is_open(",
+        "breaker_open=False and breaker_is_open(",
+        GATE_RULES,
+    ),
+    Mutant(
+        "gate blind to pull_request_target",
+        "ci_remediator/pipeline/gate.py",
+        "event=failure.event,",
+        'event="push",',
+        GATE_RULES,
+    ),
+    Mutant(
+        "gate blind to the workflow name",
+        "ci_remediator/pipeline/gate.py",
+        "workflow_name=failure.workflow_name,",
+        'workflow_name="",',
+        GATE_RULES,
+    ),
+    Mutant(
+        "per-run cap counts every run of the repository",
+        "ci_remediator/pipeline/gate.py",
+        "            Remediation.run_id == failure.run_id,\n",
+        "",
+        GATE_RULES,
+    ),
+    Mutant(
+        "daily window inverted",
+        "ci_remediator/pipeline/gate.py",
+        "Remediation.created_at >= now - timedelta(days=1),",
+        "Remediation.created_at < now - timedelta(days=1),",
+        GATE_RULES,
+    ),
+    Mutant(
+        "hourly cap at 10^9",
+        "ci_remediator/pipeline/gate.py",
+        "max_auto_per_hour=config.file.max_auto_per_hour,",
+        "max_auto_per_hour=10**9,",
+        GATE_RULES,
+    ),
+    Mutant(
+        "reconcile forgets verifying",
+        "ci_remediator/pipeline/reconcile.py",
+        "    FailureState.VERIFYING: Step.VERIFY,\n",
+        "",
+        ("tests/integration/test_reconcile.py",),
+    ),
+    Mutant(
+        "is_transient always false",
+        "workers/base.py",
+        "    return isinstance(error, TRANSIENT_ERRORS)",
+        "    return False",
+        ("tests/integration/test_task_errors.py",),
+    ),
+    Mutant(
+        "verify deadline x1000",
+        "ci_remediator/pipeline/verify.py",
+        "if now - requested_at >= timeout:",
+        "if now - requested_at >= timeout * 1000:",
+        ("tests/integration/test_steps.py",),
+    ),
+    Mutant(
+        "protected repository ignored by the gate",
+        "ci_remediator/policy/gate.py",
+        '(policy.protected, "repository is protected"),',
+        '(False, "repository is protected"),',
+        ("tests/unit/test_safety.py", "tests/properties/test_safety_properties.py"),
+    ),
+    Mutant(
+        "transition without its state guard",
+        "ci_remediator/db/transitions.py",
+        ".where(Failure.id == failure_id, Failure.state == source)",
+        ".where(Failure.id == failure_id)",
+        ("tests/integration/test_lifecycle.py",),
+    ),
+)
+
+MUTANTS += (
+    Mutant(
+        "thread-pool workers run Celery's default app's copies of the tasks",
+        "workers/app.py",
+        "app.set_default()\n",
+        "",
+        ("tests/unit/test_celery_config.py",),
+    ),
+    Mutant(
+        "embedded broker writes message files in place (readers see them half-written)",
+        "workers/app.py",
+        'broker_transport = "workers.broker:Transport"',
+        "broker_transport = None",
+        ("tests/unit/test_embedded_broker.py",),
+    ),
+)
