@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from ci_remediator.analysis.pipeline import AnalyzerMode
+from ci_remediator.analysis.log_analysis import AnalyzerMode
 from ci_remediator.config import AppConfig, ConfigError, get_config, masked_view
 
 app = typer.Typer(
@@ -101,7 +101,7 @@ def analyze_log_command(  # noqa: PLR0917 - one parameter per command-line optio
     The file is streamed: memory stays bounded however large the log is.
     """
     from ci_remediator.analysis.excerpt import excerpt_file
-    from ci_remediator.analysis.pipeline import ModelUnavailableError, analyze_log
+    from ci_remediator.analysis.log_analysis import ModelUnavailableError, analyze_log
     from ci_remediator.analysis.rules import KnowledgeBaseError, classify_excerpt
     from ci_remediator.services import Services
 

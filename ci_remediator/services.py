@@ -12,7 +12,7 @@ from functools import cached_property
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from ci_remediator.analysis.pipeline import ModelAnalyzer
+from ci_remediator.analysis.log_analysis import ModelAnalyzer
 from ci_remediator.analysis.rules import KnowledgeBase, load_knowledge_base
 from ci_remediator.config import AppConfig, get_config
 from ci_remediator.coordination import Coordinator, RedisCoordinator

@@ -17,7 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ci_remediator.analysis.fingerprint import failure_fingerprint
-from ci_remediator.analysis.pipeline import AnalyzerMode, LogAnalysis, ModelAnalyzer, analyze_log
+from ci_remediator.analysis.log_analysis import (
+    AnalyzerMode,
+    LogAnalysis,
+    ModelAnalyzer,
+    analyze_log,
+)
 from ci_remediator.analysis.rules import KnowledgeBase, analyze_with_rules
 from ci_remediator.config import LlmConfig
 from ci_remediator.db.base import utcnow

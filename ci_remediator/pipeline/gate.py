@@ -30,7 +30,7 @@ from ci_remediator.domain import (
 )
 from ci_remediator.policy.breaker import breaker_is_open
 from ci_remediator.policy.catalog import action_spec
-from ci_remediator.policy.gate import AutoHistory, GateInput, RunContext, evaluate_gate
+from ci_remediator.policy.safety_gate import AutoHistory, GateInput, RunContext, evaluate_gate
 
 ACTOR = "safety_gate"
 

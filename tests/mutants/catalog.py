@@ -102,7 +102,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "protected repository ignored by the gate",
-        "ci_remediator/policy/gate.py",
+        "ci_remediator/policy/safety_gate.py",
         '(policy.protected, "repository is protected"),',
         '(False, "repository is protected"),',
         ("tests/unit/test_safety.py", "tests/properties/test_safety_properties.py"),

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from ci_remediator.config import FileConfig, resolve_policy
 from ci_remediator.domain import ActionKind, Verdict
 from ci_remediator.policy.catalog import CATALOG
-from ci_remediator.policy.gate import (
+from ci_remediator.policy.safety_gate import (
     AutoHistory,
     GateInput,
     RunContext,

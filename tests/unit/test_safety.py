@@ -3,7 +3,7 @@ from __future__ import annotations
 from ci_remediator.config import FileConfig, resolve_policy
 from ci_remediator.domain import ActionKind, Verdict
 from ci_remediator.policy.catalog import action_spec
-from ci_remediator.policy.gate import AutoHistory, GateInput, RunContext, evaluate_gate
+from ci_remediator.policy.safety_gate import AutoHistory, GateInput, RunContext, evaluate_gate
 
 RERUN = action_spec(ActionKind.RERUN_FAILED_JOBS)
 NONE = action_spec(ActionKind.NONE)

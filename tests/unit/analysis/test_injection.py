@@ -20,7 +20,7 @@ from ci_remediator.config import FileConfig, resolve_policy
 from ci_remediator.domain import ActionKind, AnalysisResult, Verdict
 from ci_remediator.llm.client import LlmAnalyzer
 from ci_remediator.policy.catalog import action_spec
-from ci_remediator.policy.gate import GateInput, RunContext, evaluate_gate
+from ci_remediator.policy.safety_gate import GateInput, RunContext, evaluate_gate
 from ci_remediator.sandbox.openai import OpenAISandbox
 from tests.adversarial_logs import CASES, Case, base_log, with_payload
 
