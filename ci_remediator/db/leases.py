@@ -3,16 +3,23 @@ in this process's memory."""
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ci_remediator.coordination import holder_id
 from ci_remediator.db.models import Lease
+
+
+def _holder_id() -> str:
+    # Who holds a lease, for whoever reads the table (the same shape as the Redis locks').
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class DatabaseCoordinator:
@@ -31,7 +38,7 @@ class DatabaseCoordinator:
         self._counts: dict[tuple[str, int], int] = {}
 
     def try_lock(self, name: str, *, ttl_s: float) -> str | None:
-        token = holder_id()
+        token = _holder_id()
         now = datetime.now(UTC)
         expires = now + timedelta(seconds=ttl_s)
         with self._sessions() as session, session.begin():
