@@ -387,15 +387,23 @@ class _Builder:
     # ---------------------------------------------------------------- lines ----
 
     def feed_block(self, block: bytes) -> None:
-        """Feed complete UTF-8 lines joined by "\\n" (a trailing newline is optional); an
-        empty block is one empty line."""
+        """Feed complete UTF-8 lines, each ending with "\\n"; only the stream's last block may
+        lack its final newline. An empty block holds no line, and b"\\n" is one empty line.
+
+        Every line must carry its terminator: with lines merely joined by "\\n", a block ending
+        with an empty line would look the same as one whose trailing newline is optional, and
+        that line would be lost (shifting every later position) whenever a block ended there.
+        """
+        if not block:
+            return
         if not block.endswith(b"\n"):
             block += b"\n"
         if self.gh_mode is None:
             first = _decode(block.split(b"\n", 1)[0]).lstrip(_BOM)
             self.gh_mode = bool(_GH_PREFIX.match(first))
         if self.gh_mode:
-            for raw in _decode(block).split("\n"):
+            # Not `split` on the whole block: the final newline would add an empty line.
+            for raw in _decode(block[:-1]).split("\n"):
                 self._feed_gh_line(raw)
         else:
             self._feed_plain_block(block)
@@ -444,19 +452,19 @@ class _Builder:
         self.next_position += count
         self.previous_line = None
         self.pending_after.clear()
-        # Keep the last few of them as possible context before the next error.
-        end = before - 1 if before > 0 else 0
+        # Keep the last few of them as possible context before the next error. They are the
+        # newest lines, so they go to the right end of `recent` in log order: the deque then
+        # always holds the last lines seen, whether a run of skipped lines spans blocks or not.
+        end = before - 1  # the newline ending the last skipped line
         keep: list[bytes] = []
         for _ in range(min(count, _CONTEXT_LOOKBACK)):
             start = block.rfind(b"\n", 0, end) + 1
             keep.append(block[start:end])
             end = start - 1
-            if end < 0:
-                break
-        position = self.next_position - 1
-        for raw in keep:
-            self.recent.appendleft((position, clean_line(_decode(raw))))
-            position -= 1
+        position = self.next_position - len(keep)
+        for raw in reversed(keep):
+            self.recent.append((position, clean_line(_decode(raw))))
+            position += 1
 
     def _update_tail(self, block: bytes) -> None:
         # Raw bytes are kept and decoded only if the tail is ever needed (rarely): cleaning it
@@ -693,28 +701,31 @@ def _decode(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
+# Block producers for `_Builder.feed_block`: whole lines, each with its "\n".
+
+
 def _blocks_of_lines(lines: Iterable[str]) -> Iterator[bytes]:
     batch: list[str] = []
     size = 0
     for line in lines:
-        part = line[:-1] if line.endswith("\n") else line
+        part = line if line.endswith("\n") else line + "\n"
         batch.append(part)
-        size += len(part) + 1
+        size += len(part)
         if size >= BLOCK_BYTES:
-            yield "\n".join(batch).encode("utf-8", errors="replace")
+            yield "".join(batch).encode("utf-8", errors="replace")
             batch = []
             size = 0
     if batch:
-        yield "\n".join(batch).encode("utf-8", errors="replace")
+        yield "".join(batch).encode("utf-8", errors="replace")
 
 
 def _blocks_of_text(text: str) -> Iterator[bytes]:
     start = 0
     while start < len(text):
-        end = text.find("\n", min(start + BLOCK_BYTES, len(text)))
-        end = len(text) if end == -1 else end
+        end = text.find("\n", min(start + BLOCK_BYTES, len(text)) - 1)
+        end = len(text) if end == -1 else end + 1  # just past the newline
         yield text[start:end].encode("utf-8", errors="replace")
-        start = end + 1
+        start = end
 
 
 def _excerpt_from_blocks(
@@ -730,6 +741,10 @@ def _excerpt_from_blocks(
     builder = _Builder(budget_chars, failed_step_names, baseline)
     first = True
     for block in blocks:
+        if not block:
+            continue
+        # Blocks end just after a newline, so the BOM (at the start of the first line) and
+        # every "\r\n" lie whole inside one block.
         data = block.removeprefix(_BOM_BYTES) if first else block
         first = False
         builder.feed_block(data.replace(b"\r\n", b"\n") if b"\r" in data else data)
@@ -776,16 +791,18 @@ def build_excerpt(
 
 
 def iter_file_blocks(path: Path, block_bytes: int = BLOCK_BYTES) -> Iterator[bytes]:
-    """Raw blocks of whole lines of `path` (the last may lack its newline)."""
+    """Raw blocks of whole lines of `path`, each line with its newline (the file's last line
+    may lack one). A block never splits a line, so neither a "\\r\\n", a BOM nor a multi-byte
+    UTF-8 character straddles two blocks."""
     carry = b""
     with Path(path).open("rb") as handle:
         while block := handle.read(block_bytes):
             data = carry + block
-            cut = data.rfind(b"\n")
-            if cut == -1:
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
                 carry = data
                 continue
-            carry = data[cut + 1 :]
+            carry = data[cut:]
             yield data[:cut]
     if carry:
         yield carry
@@ -795,7 +812,7 @@ def iter_file_lines(path: Path) -> Iterator[str]:
     """The decoded lines of `path` (UTF-8, BOM dropped, bad bytes replaced), for baselines."""
     first = True
     for block in iter_file_blocks(path):
-        text = _decode(block)
+        text = _decode(block.removesuffix(b"\n"))
         if first:
             text = text.removeprefix(_BOM)
             first = False

@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from ci_remediator.analysis import excerpt as excerpt_module
 from ci_remediator.analysis.excerpt import (
     build_excerpt,
     build_excerpt_from_lines,
     excerpt_file,
+    iter_file_blocks,
+    iter_file_lines,
 )
 
 _FAILING = [
@@ -117,6 +120,159 @@ def test_gh_run_view_export_parses() -> None:
     assert "\t" not in excerpt
     named = build_excerpt(text, failed_step_names=["Run tests"])
     assert "E       assert 3 == 4" in named
+
+
+# ------------------------------------------------------------- block boundaries ----
+
+
+def _every_block_size(path: Path) -> range:
+    return range(1, len(path.read_bytes()) + 2)
+
+
+def test_empty_line_ending_a_block_is_kept(tmp_path: Path) -> None:
+    # Hypothesis found it: with block_bytes=2 a block ended "...last):\n" (an empty line after
+    # the traceback line), which looked like one line with an optional trailing newline; the
+    # empty line was dropped and "0" moved up next to the traceback line.
+    text = "\ufeff" + "\n".join(["", "Traceback (most recent call last):", "", "0"]) + "\n"
+    path = tmp_path / "job.log"
+    path.write_bytes(text.encode("utf-8"))
+    expected = (
+        "== step: Set up job ==\n"
+        "[... 1 lines omitted ...]\n"
+        "Traceback (most recent call last):\n"
+        "[... 1 lines omitted ...]\n"
+        "0"
+    )
+    assert build_excerpt(text, budget_chars=200) == expected
+    assert excerpt_file(path, budget_chars=200, block_bytes=2) == expected
+    for block_bytes in _every_block_size(path):
+        assert excerpt_file(path, budget_chars=200, block_bytes=block_bytes) == expected
+
+
+def test_file_blocks_hold_whole_terminated_lines(tmp_path: Path) -> None:
+    data = (
+        "\ufeff\nTraceback (most recent call last):\r\n\r\n\u00e9\u2603\U0001d11e\n\nend".encode()
+    )
+    path = tmp_path / "job.log"
+    path.write_bytes(data)
+    for block_bytes in _every_block_size(path):
+        blocks = list(iter_file_blocks(path, block_bytes))
+        assert b"".join(blocks) == data
+        assert all(block.endswith(b"\n") for block in blocks[:-1])
+        assert blocks[0].startswith("\ufeff".encode())  # the BOM is never split
+        for block in blocks:
+            block.decode("utf-8")  # no multi-byte character is split
+    assert list(iter_file_lines(path)) == [
+        "",
+        "Traceback (most recent call last):\r",
+        "\r",
+        "\u00e9\u2603\U0001d11e",
+        "",
+        "end",
+    ]
+
+
+def test_skipped_lines_spanning_blocks_keep_the_newest_context(tmp_path: Path) -> None:
+    # With block_bytes=12 the first block ends with "x" (the 8th skipped line) and the next
+    # holds one more skipped empty line: it was pushed in front of the older ones, so the
+    # bounded context deque dropped "x", the line just before the diagnostic.
+    text = "\ufeff" + "\n" * 7 + "x\n\nE       assert 1 == 2\n"
+    path = tmp_path / "job.log"
+    path.write_bytes(text.encode("utf-8"))
+    expected = build_excerpt(text, budget_chars=500)
+    assert expected.endswith("x\n[... 1 lines omitted ...]\nE       assert 1 == 2")
+    assert excerpt_file(path, budget_chars=500, block_bytes=12) == expected
+    for block_bytes in _every_block_size(path):
+        assert excerpt_file(path, budget_chars=500, block_bytes=block_bytes) == expected
+
+
+_EDGY_LINES = [
+    "",
+    "##[group]Run pytest -q",
+    "pytest -q",
+    "##[endgroup]",
+    "",
+    "caf\u00e9 \u2603 \U0001d11e progress",
+    "Traceback (most recent call last):",
+    "",
+    "",
+    '  File "/app/\u00e9.py", line 3, in total',
+    "x" * 30,
+    "E       assert '\u2603' == '\U0001d11e'",
+    "",
+    "plain output",
+    "FAILED tests/test_calc.py::test_sum - AssertionError",
+    "",
+    "##[error]Process completed with exit code 1.",
+    "",
+]
+
+
+@pytest.mark.parametrize("crlf", [False, True])
+@pytest.mark.parametrize("final_newline", [False, True])
+def test_any_block_size_gives_the_in_memory_excerpt(
+    tmp_path: Path, crlf: bool, final_newline: bool
+) -> None:
+    # Blocks may end on an empty line, between "\r" and "\n", inside the BOM or inside a
+    # multi-byte character: the reader only ever cuts just after a newline.
+    text = "\ufeff" + "\n".join(_EDGY_LINES) + ("\n" if final_newline else "")
+    path = tmp_path / "job.log"
+    path.write_bytes(text.replace("\n", "\r\n" if crlf else "\n").encode("utf-8"))
+    for budget in (200, 3_000):
+        expected = build_excerpt(text, budget_chars=budget)
+        for block_bytes in _every_block_size(path):
+            streamed = excerpt_file(path, budget_chars=budget, block_bytes=block_bytes)
+            assert streamed == expected, block_bytes
+
+
+def test_invalid_utf8_in_any_block_size(tmp_path: Path) -> None:
+    data = "\n".join(_EDGY_LINES).encode("utf-8").replace(b"plain", b"pl\xff\xe2\x98ain")
+    path = tmp_path / "job.log"
+    path.write_bytes(b"\xef\xbb\xbf" + data)
+    expected = excerpt_file(path, budget_chars=3_000)
+    assert "pl\ufffd\ufffdain output" in expected
+    for block_bytes in _every_block_size(path):
+        assert excerpt_file(path, budget_chars=3_000, block_bytes=block_bytes) == expected
+
+
+def test_gh_export_in_any_block_size(tmp_path: Path) -> None:
+    # The gh form used to add an empty line at the end of every block.
+    rows = [
+        ("Run tests", "##[group]Run pytest -q"),
+        ("Run tests", "##[endgroup]"),
+        ("Run tests", "FAILED tests/test_a.py::test_one - boom"),
+        ("Run tests", ""),
+        ("Run tests", "collected 3 items"),
+        ("Run tests", "##[error]Process completed with exit code 1."),
+    ]
+    text = "".join(f"build\t{step}\t2024-01-02T03:04:05.0000000Z {line}\n" for step, line in rows)
+    path = tmp_path / "job.log"
+    path.write_bytes(text.encode("utf-8"))
+    expected = build_excerpt(text, budget_chars=500)
+    assert expected == (
+        "== step: Run tests ==\n"
+        "[... 2 lines omitted ...]\n"
+        "FAILED tests/test_a.py::test_one - boom\n"
+        "[... 1 lines omitted ...]\n"
+        "collected 3 items\n"
+        "##[error]Process completed with exit code 1."
+    )
+    for block_bytes in _every_block_size(path):
+        assert excerpt_file(path, budget_chars=500, block_bytes=block_bytes) == expected
+
+
+@pytest.mark.parametrize("block_bytes", [1, 2, 3, 5, 8, 13])
+def test_in_memory_blocks_keep_empty_lines(
+    monkeypatch: pytest.MonkeyPatch, block_bytes: int
+) -> None:
+    # A text or an iterable of lines longer than BLOCK_BYTES is fed in several blocks too.
+    text = "\ufeff" + "\n".join(_EDGY_LINES) + "\n"
+    expected = build_excerpt(text, budget_chars=3_000)
+    lines = text.splitlines(keepends=True)
+    monkeypatch.setattr(excerpt_module, "BLOCK_BYTES", block_bytes)
+    assert build_excerpt(text, budget_chars=3_000) == expected
+    assert build_excerpt_from_lines(lines, budget_chars=3_000) == expected
+    assert build_excerpt_from_lines([line.rstrip("\n") for line in lines]) == build_excerpt(text)
 
 
 def _write_big_log(path: Path, megabytes: int) -> None:
