@@ -21,6 +21,7 @@ from rich.markup import escape
 
 from ci_remediator.analysis.log_analysis import AnalyzerMode
 from ci_remediator.config import AppConfig, ConfigError, get_config, masked_view
+from ci_remediator.domain import Decision
 
 app = typer.Typer(
     help="Watch GitHub Actions failures and fix what is provably safe to fix.",
@@ -29,8 +30,13 @@ app = typer.Typer(
 )
 config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+approvals_app = typer.Typer(
+    help="Pending approvals: list them, approve or reject one (what the Slack buttons do).",
+    no_args_is_help=True,
+)
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
+app.add_typer(approvals_app, name="approvals")
 
 console = Console()
 errors = Console(stderr=True)
@@ -75,6 +81,97 @@ def db_check() -> None:
 
     migrate.check(_config_or_exit().settings.sqlalchemy_url)
     console.print("models and migrations agree")
+
+
+@approvals_app.command("list")
+def approvals_list(
+    show_all: Annotated[bool, typer.Option("--all", help="Decided ones too.")] = False,
+) -> None:
+    """Approval requests, oldest first: id, repository, run, action, age, status."""
+    from rich.table import Table
+
+    from ci_remediator.db.approvals import list_approvals
+    from ci_remediator.services import Services
+
+    services = Services(_config_or_exit())
+    with services.sessions() as session:
+        rows = list_approvals(session, pending_only=not show_all)
+    table = Table(title="Approval requests", title_justify="left")
+    for column in ("id", "repository", "run", "action", "requested", "expires", "status", "by"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            str(row.id),
+            row.repository,
+            f"{row.workflow_name} #{row.run_id}/{row.run_attempt}",
+            row.action,
+            f"{row.requested_at:%Y-%m-%d %H:%M}",
+            f"{row.expires_at:%Y-%m-%d %H:%M}",
+            row.status,
+            row.decided_by or "",
+        )
+    console.print(table)
+
+
+def _decide(
+    approval_id: int, decision: Decision, reason: str | None, on_behalf_of: str | None
+) -> None:
+    import getpass
+
+    from ci_remediator.pipeline.decide import decide_approval
+    from ci_remediator.services import Services
+
+    config = _config_or_exit()
+    services = Services(config)
+    with services.sessions() as session, session.begin():
+        result = decide_approval(
+            session,
+            approval_id=approval_id,
+            decision=decision,
+            # The operating-system user decides; `--as` is recorded beside it, never instead.
+            decided_by=getpass.getuser(),
+            via="cli",
+            config=config,
+            on_behalf_of=on_behalf_of,
+            reason=reason,
+        )
+    if not result.changed:
+        errors.print(f"[bold red]refused:[/] {escape(result.message)}", highlight=False)
+        raise typer.Exit(1)
+    if result.follow_ups:
+        # After the commit. With the broker down the decision stands and the reconcile sweep
+        # sends the execute task once it is back.
+        from workers.app import app as celery_app
+        from workers.base import send_follow_ups
+
+        try:
+            send_follow_ups(celery_app, result.follow_ups)
+        except Exception as error:  # noqa: BLE001 - the sweep re-sends; say so, do not fail
+            errors.print(f"broker unreachable ({error}); the reconcile sweep will send it")
+    console.print(escape(result.message), highlight=False)
+
+
+@approvals_app.command("approve")
+def approvals_approve(
+    approval_id: Annotated[int, typer.Argument(help="The request's id (approvals list).")],
+    on_behalf_of: Annotated[
+        str | None, typer.Option("--as", help="Recorded as 'on behalf of'.")
+    ] = None,
+) -> None:
+    """Approve: the remediation runs (you must be in `approvers`)."""
+    _decide(approval_id, Decision.APPROVE, None, on_behalf_of)
+
+
+@approvals_app.command("reject")
+def approvals_reject(
+    approval_id: Annotated[int, typer.Argument(help="The request's id (approvals list).")],
+    reason: Annotated[str, typer.Option(help="Why: kept in the audit trail.")],
+    on_behalf_of: Annotated[
+        str | None, typer.Option("--as", help="Recorded as 'on behalf of'.")
+    ] = None,
+) -> None:
+    """Reject: nothing runs, the failure is closed as rejected."""
+    _decide(approval_id, Decision.REJECT, reason, on_behalf_of)
 
 
 @app.command("analyze-log")

@@ -82,6 +82,8 @@ def validate_workflow_file(name: str) -> str:
 
 
 RepoName = Annotated[str, Field(pattern=REPO_NAME_PATTERN)]
+# A year: a deadline further out is a typo (and 1e20 hours cannot be added to a date at all).
+MAX_APPROVAL_TIMEOUT_HOURS = 24 * 366
 # Dispatch targets and cache keys reach GitHub: only file names and run-metadata templates.
 WorkflowFile = Annotated[str, AfterValidator(validate_workflow_file)]
 CacheKeyTemplate = Annotated[str, AfterValidator(validate_template)]
@@ -98,11 +100,9 @@ class _Strict(BaseModel):
 # Keys of the product's configuration that nothing acts on yet. Setting one is refused, naming
 # it, rather than accepted and silently ignored (a promise the service would not keep).
 NOT_SUPPORTED_YET: dict[str, str] = {
-    "approvers": "approvals are not decided in Slack or the CLI yet",
     "slack_channels": "notifications go to the console; Slack is not built yet",
     "trust_memory_days": "remembered approvals are not built yet",
     "allow_trust_memory": "remembered approvals are not built yet",
-    "approval_timeout_hours": "pending approvals do not expire yet",
     "retention_days": "the retention sweep is not built yet",
     "audit_retention_days": "the retention sweep is not built yet",
     "remediation_workflows": "the catalog cannot dispatch workflows yet",
@@ -141,7 +141,7 @@ class PolicyOverrides(_Strict):
     protected_branches: tuple[str, ...] | None = None
     sensitive_workflows: tuple[str, ...] | None = None
     approvers: tuple[str, ...] | None = None
-    approval_timeout_hours: float | None = Field(default=None, gt=0)
+    approval_timeout_hours: float | None = Field(default=None, gt=0, le=MAX_APPROVAL_TIMEOUT_HOURS)
     max_auto_attempts_per_run: int | None = Field(default=None, ge=0)
     max_auto_per_workflow_per_day: int | None = Field(default=None, ge=0)
     slack_channels: SlackChannels | None = None
@@ -166,7 +166,7 @@ class FileConfig(_Strict):
     sensitive_workflows: tuple[str, ...] = DEFAULT_SENSITIVE_WORKFLOWS
     slack_channels: SlackChannels = SlackChannels()
     approvers: tuple[str, ...] = ()
-    approval_timeout_hours: float = Field(default=24, gt=0)
+    approval_timeout_hours: float = Field(default=24, gt=0, le=MAX_APPROVAL_TIMEOUT_HOURS)
     polling_interval_minutes: float = Field(default=5, gt=0)
     github_max_requests_per_minute: int = Field(default=600, ge=1)
     max_auto_attempts_per_run: int = Field(default=1, ge=0)
@@ -251,6 +251,8 @@ class Settings(BaseSettings):
     openai_model: str = "gpt-4o"
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
+    # Slack's Web API; the demo and the tests point it at the Slack sandbox.
+    slack_api_url: str = "https://slack.com/api/"
     config_file: Path = Path("config.json")
     database_url: str | None = None
     redis_url: str | None = None

@@ -150,7 +150,16 @@ class StageEvent(StrEnum):
     REMEDIATION_STARTED = "remediation_started"
     RESOLVED = "resolved"
     ESCALATED = "escalated"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
     ERRORED = "errored"
+
+
+class Decision(StrEnum):
+    """What a human decided about an approval request."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,10 @@ from flask import Flask, Response, request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from ci_remediator.db.audit import record_audit
 from ci_remediator.domain import FollowUp
 from ci_remediator.github.webhook_signature import SIGNATURE_HEADER, signature_is_valid
+from ci_remediator.pipeline.decide import decide_approval
 from ci_remediator.pipeline.webhook import (
     MAX_BODY_BYTES,
     InvalidPayloadError,
@@ -47,6 +49,8 @@ def create_app(
     @app.get("/metrics")
     def metrics() -> Response:
         return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+
+    _add_slack_interactivity(app, services, enqueue)
 
     @app.post("/webhooks/github")
     def github_webhook() -> tuple[dict[str, object], int]:
@@ -84,6 +88,70 @@ def create_app(
         return outcome.body, outcome.status
 
     return app
+
+
+def _add_slack_interactivity(
+    app: Flask, services: Callable[[], Services], enqueue: Enqueue | None
+) -> None:
+    """`POST /slack/events` when SLACK_SIGNING_SECRET is set: Approve and Reject clicks."""
+    settings = services().config.settings
+    if settings.slack_signing_secret is None:
+        return
+    from slack_bolt.adapter.flask import SlackRequestHandler
+    from slack_sdk.signature import SignatureVerifier
+
+    from ci_remediator.slack.interactivity import Click, ClickAnswer, build_interactivity_app
+
+    secret = settings.slack_signing_secret.get_secret_value()
+    verifier = SignatureVerifier(secret)
+
+    def decide(click: Click) -> ClickAnswer:
+        current = services()
+        with current.sessions() as session, session.begin():
+            result = decide_approval(
+                session,
+                approval_id=click.approval_id,
+                decision=click.decision,
+                decided_by=click.user_id,
+                via="slack",
+                config=current.config,
+            )
+        if result.follow_ups and enqueue is not None:
+            try:
+                enqueue(result.follow_ups)
+            except Exception:  # the decision stands: the reconcile sweep sends the task
+                log.exception("approval %s decided, its task not sent yet", click.approval_id)
+        return ClickAnswer(changed=result.changed, message=result.message)
+
+    bolt = build_interactivity_app(
+        signing_secret=secret,
+        bot_token=settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else "",
+        api_url=settings.slack_api_url,
+        decide=decide,
+    )
+    handler = SlackRequestHandler(bolt)
+
+    @app.post("/slack/events")
+    def slack_events() -> Response:
+        body = request.get_data(cache=True, as_text=True)
+        if not verifier.is_valid_request(body, dict(request.headers)):
+            # Refused before anything in the body is trusted: audited by metadata only.
+            reason = (
+                "missing signature"
+                if "X-Slack-Signature" not in request.headers
+                else "bad or stale signature"
+            )
+            with services().sessions() as session, session.begin():
+                record_audit(
+                    session,
+                    actor="slack",
+                    action="request_refused",
+                    outcome="failure",
+                    detail={"reason": reason, "remote": (request.remote_addr or "")[:100]},
+                )
+            return Response('{"error": "invalid request"}', 401, mimetype="application/json")
+        answer: Response = handler.handle(request)
+        return answer
 
 
 def _refusal(services: Services, secret: str, body: bytes) -> tuple[dict[str, object], int] | None:

@@ -62,6 +62,10 @@ def deployment_settings(config: AppConfig) -> dict[str, Any]:
                 "task": "ci_remediator.reconcile",
                 "schedule": timedelta(minutes=max(1.0, file.stuck_after_minutes / 3)),
             },
+            "expire-approvals": {
+                "task": "ci_remediator.expire_approvals",
+                "schedule": timedelta(minutes=1),
+            },
         },
         "ci_remediator_max_countdown_s": max(file.verify_poll_seconds, MAX_RETRY_BACKOFF_S),
     }

@@ -17,6 +17,7 @@ from ci_remediator.pipeline.analyze import analyze_failure
 from ci_remediator.pipeline.approve import request_approval as request_approval_step
 from ci_remediator.pipeline.detect import poll_repository as poll_repository_step
 from ci_remediator.pipeline.execute import execute_remediation
+from ci_remediator.pipeline.expire import expire_approvals as expire_approvals_step
 from ci_remediator.pipeline.gate import gate_failure
 from ci_remediator.pipeline.notify import notify_stage
 from ci_remediator.pipeline.poll_cycle import plan_poll_cycle
@@ -237,3 +238,15 @@ def reconcile(self: PipelineTask) -> None:
                 stuck_after=timedelta(minutes=self.services.config.file.stuck_after_minutes),
             )
         )
+
+
+@pipeline_task(
+    name="ci_remediator.expire_approvals",
+    queue="default",
+    soft_time_limit=60,
+    time_limit=90,
+)
+def expire_approvals(self: PipelineTask) -> None:
+    """Beat, every minute: pending approvals past `approval_timeout_hours` expire."""
+    with self.step_scope() as scope:
+        scope.send_after_commit(expire_approvals_step(scope.session))

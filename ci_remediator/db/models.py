@@ -193,6 +193,11 @@ class ApprovalRequest(Base):
     notified_at: Mapped[datetime | None]
     decided_by: Mapped[str | None] = mapped_column(String(100))
     decided_at: Mapped[datetime | None]
+    # "slack" or "cli"; for the CLI, `decided_by` is the operating-system user and the
+    # `--as` name, if any, is kept here, never instead.
+    decided_via: Mapped[str | None] = mapped_column(String(16))
+    on_behalf_of: Mapped[str | None] = mapped_column(String(100))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Remediation(Base):

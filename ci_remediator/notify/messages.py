@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ci_remediator.db.models import Analysis, Failure, GateDecision, Remediation
+from ci_remediator.db.models import Analysis, ApprovalRequest, Failure, GateDecision, Remediation
 from ci_remediator.domain import StageEvent
 
 SEVERITY = {
@@ -17,6 +17,8 @@ SEVERITY = {
     StageEvent.REMEDIATION_STARTED: "info",
     StageEvent.RESOLVED: "success",
     StageEvent.ESCALATED: "warning",
+    StageEvent.REJECTED: "info",
+    StageEvent.EXPIRED: "critical",
     StageEvent.ERRORED: "critical",
 }
 
@@ -42,10 +44,12 @@ class SystemAlert:
 
 def _lines_for(
     event: StageEvent,
+    *,
     failure: Failure,
     analysis: Analysis | None,
     decision: GateDecision | None,
     remediation: Remediation | None,
+    approval: ApprovalRequest | None = None,
 ) -> list[str]:
     lines: list[str] = []
     if event is StageEvent.DETECTED:
@@ -70,9 +74,20 @@ def _lines_for(
             lines.append(f"remediation did not fix it: {remediation.outcome_detail}")
         elif decision is not None:
             lines.extend(decision.reasons)
+    elif event is StageEvent.REJECTED and approval is not None:
+        lines.append(f"rejected by {_decider(approval)}")
+        lines.append(approval.decision_reason or "")
+    elif event is StageEvent.EXPIRED and approval is not None:
+        deadline = f"{approval.expires_at:%Y-%m-%d %H:%M} UTC"
+        lines.append(f"nobody decided {approval.action.value} before {deadline}")
     elif event is StageEvent.ERRORED:
         lines.append(failure.last_error or "unknown error")
     return [line for line in lines if line]
+
+
+def _decider(approval: ApprovalRequest) -> str:
+    who = f"{approval.decided_by} via {approval.decided_via or 'slack'}"
+    return f"{who} on behalf of {approval.on_behalf_of}" if approval.on_behalf_of else who
 
 
 TITLES = {
@@ -82,6 +97,8 @@ TITLES = {
     StageEvent.REMEDIATION_STARTED: "Remediating",
     StageEvent.RESOLVED: "Resolved",
     StageEvent.ESCALATED: "Escalated to a human",
+    StageEvent.REJECTED: "Remediation rejected",
+    StageEvent.EXPIRED: "Approval expired: a human must look",
     StageEvent.ERRORED: "ci-remediator could not process",
 }
 
@@ -95,6 +112,9 @@ def build_stage_message(
     run = f"{failure.repository} · {failure.workflow_name} #{failure.run_id}/{failure.run_attempt}"
     analysis = session.scalar(select(Analysis).where(Analysis.failure_id == failure_id))
     decision = session.scalar(select(GateDecision).where(GateDecision.failure_id == failure_id))
+    approval = session.scalar(
+        select(ApprovalRequest).where(ApprovalRequest.failure_id == failure_id)
+    )
     remediation = session.scalar(
         select(Remediation)
         .where(Remediation.failure_id == failure_id)
@@ -106,6 +126,15 @@ def build_stage_message(
         event=event,
         severity=SEVERITY[event],
         title=f"{TITLES[event]}: {run}",
-        lines=tuple(_lines_for(event, failure, analysis, decision, remediation)),
+        lines=tuple(
+            _lines_for(
+                event,
+                failure=failure,
+                analysis=analysis,
+                decision=decision,
+                remediation=remediation,
+                approval=approval,
+            )
+        ),
         run_url=failure.html_url,
     )

@@ -184,6 +184,7 @@ def gate_failure(session: Session, *, failure_id: int, config: AppConfig) -> Ste
             ApprovalRequest(
                 failure_id=failure_id,
                 action=action.kind,
+                requested_at=now,
                 expires_at=now + timedelta(hours=policy.approval_timeout_hours),
             )
         )

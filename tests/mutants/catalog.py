@@ -132,3 +132,37 @@ MUTANTS += (
         ("tests/unit/test_embedded_broker.py",),
     ),
 )
+
+APPROVALS = ("tests/integration/test_approvals.py",)
+SLACK = ("tests/integration/test_slack_interactivity.py",)
+
+MUTANTS += (
+    Mutant(
+        "anyone may decide an approval",
+        "ci_remediator/pipeline/decide.py",
+        "    if decided_by not in policy.approvers:",
+        "    if False:",
+        APPROVALS,
+    ),
+    Mutant(
+        "approvals never expire",
+        "ci_remediator/pipeline/expire.py",
+        "ApprovalRequest.expires_at <= now",
+        "ApprovalRequest.expires_at >= now",
+        APPROVALS,
+    ),
+    Mutant(
+        "a click after the deadline still counts",
+        "ci_remediator/pipeline/decide.py",
+        "    if now >= approval.expires_at:",
+        "    if False:",
+        APPROVALS,
+    ),
+    Mutant(
+        "unsigned Slack requests pass the web process's own check (unaudited)",
+        "ci_remediator/web.py",
+        "        if not verifier.is_valid_request(body, dict(request.headers)):",
+        "        if False:",
+        SLACK,
+    ),
+)

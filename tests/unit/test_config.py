@@ -160,11 +160,9 @@ def test_config_check_prints_resolved_policy(
 @pytest.mark.parametrize(
     "key",
     [
-        "approvers",
         "slack_channels",
         "trust_memory_days",
         "allow_trust_memory",
-        "approval_timeout_hours",
         "retention_days",
         "audit_retention_days",
         "remediation_workflows",
@@ -179,11 +177,37 @@ def test_a_key_nothing_acts_on_yet_is_refused_by_name(tmp_path: Path, key: str) 
 
 
 def test_a_repository_override_nothing_acts_on_yet_is_refused_by_name(tmp_path: Path) -> None:
-    path = write_config(tmp_path, {"repository_configs": {"acme/web": {"approvers": ["U1"]}}})
+    overrides = {"repository_configs": {"acme/web": {"cache_key_templates": ["k-{branch}"]}}}
+    path = write_config(tmp_path, overrides)
     with pytest.raises(
-        ConfigError, match=r"'repository_configs\.acme/web': 'approvers' is not supported yet"
+        ConfigError,
+        match=r"'repository_configs\.acme/web': 'cache_key_templates' is not supported yet",
     ):
         load_file_config(path)
+
+
+@pytest.mark.parametrize("hours", [1e20, 24 * 367, 0, -1])
+def test_an_approval_timeout_that_is_no_real_deadline_is_refused(
+    tmp_path: Path, hours: float
+) -> None:
+    path = write_config(tmp_path, {"approval_timeout_hours": hours})
+    with pytest.raises(ConfigError, match="'approval_timeout_hours'"):
+        load_file_config(path)
+
+
+def test_approvers_and_their_timeout_resolve_per_repository(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path,
+        {
+            "approvers": ["U1"],
+            "approval_timeout_hours": 4,
+            "repository_configs": {"acme/web": {"approvers": ["U2"], "approval_timeout_hours": 1}},
+        },
+    )
+    file = load_file_config(path)
+    web, other = resolve_policy(file, "acme/web"), resolve_policy(file, "acme/api")
+    assert (web.approvers, web.approval_timeout_hours) == (("U2",), 1)
+    assert (other.approvers, other.approval_timeout_hours) == (("U1",), 4)
 
 
 def test_the_shipped_example_config_loads() -> None:

@@ -1,0 +1,270 @@
+"""Approval decisions on Postgres: only approvers decide, once; expiry; the CLI; and an
+approval that leads to exactly one rerun on a real worker."""
+
+from __future__ import annotations
+
+import getpass
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import redis
+from sqlalchemy import Engine, func, select
+from typer.testing import CliRunner
+
+from ci_remediator.config import AppConfig, FileConfig, load_config
+from ci_remediator.db.models import (
+    ApprovalRequest,
+    ApprovalStatus,
+    AuditEntry,
+    Failure,
+    Remediation,
+)
+from ci_remediator.domain import Decision, FailureState, StageEvent, Step
+from ci_remediator.pipeline.decide import DecisionOutcome, decide_approval
+from ci_remediator.pipeline.expire import expire_approvals
+from ci_remediator.sandbox.github import GitHubSandbox
+from ci_remediator.sandbox.scenarios import DEMO_CONFIG, PAYMENTS, demo_log
+from ci_remediator.services import Services, set_services
+from tests.integration.conftest import record_sandbox_failure, wait_until
+
+APPROVER = "U012AB3CD"
+OPERATOR = getpass.getuser()
+
+
+@pytest.fixture
+def approving(
+    sandbox: GitHubSandbox, committed_db: Engine, redis_client: redis.Redis
+) -> Iterator[Services]:
+    base = load_config(env_overrides={"github_api_url": sandbox.url})
+    file = FileConfig.model_validate(
+        {**DEMO_CONFIG, "approvers": [APPROVER, OPERATOR], "approval_timeout_hours": 2}
+    )
+    services = Services(AppConfig(settings=base.settings, file=file))
+    set_services(services)
+    yield services
+    set_services(None)
+    redis_client.flushdb()
+
+
+def awaiting_approval(services: Services, sandbox: GitHubSandbox) -> ApprovalRequest:
+    """A network blip in the protected repository, analyzed and gated: a pending request."""
+    from workers.tasks import analyze, gate
+
+    with services.sessions() as session, session.begin():
+        failure_id = record_sandbox_failure(
+            session, services, sandbox, repository=PAYMENTS, log_text=demo_log("network_blip.log")
+        )
+    analyze(failure_id=failure_id)
+    gate(failure_id=failure_id)
+    with services.sessions() as session:
+        approval = session.scalar(
+            select(ApprovalRequest).where(ApprovalRequest.failure_id == failure_id)
+        )
+        assert approval is not None
+        session.expunge(approval)
+        return approval
+
+
+def decide(services: Services, approval: ApprovalRequest, **options: Any) -> Any:
+    options.setdefault("decision", Decision.APPROVE)
+    options.setdefault("decided_by", APPROVER)
+    options.setdefault("via", "slack")
+    with services.sessions() as session, session.begin():
+        return decide_approval(session, approval_id=approval.id, config=services.config, **options)
+
+
+def failure_state(services: Services, failure_id: int) -> FailureState:
+    with services.sessions() as session:
+        failure = session.get(Failure, failure_id)
+        assert failure is not None
+        return failure.state
+
+
+def refusals(services: Services) -> list[dict[str, Any]]:
+    with services.sessions() as session:
+        return [
+            entry.detail
+            for entry in session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "decision_refused")
+            )
+        ]
+
+
+def test_an_approver_approves_and_the_remediation_is_opened_in_their_name(
+    approving: Services, sandbox: GitHubSandbox
+) -> None:
+    approval = awaiting_approval(approving, sandbox)
+    result = decide(approving, approval)
+    assert result.outcome is DecisionOutcome.APPROVED
+    assert [f.step for f in result.follow_ups] == [Step.EXECUTE, Step.NOTIFY]
+    assert failure_state(approving, approval.failure_id) is FailureState.EXECUTING
+    with approving.sessions() as session:
+        remediation = session.scalar(
+            select(Remediation).where(Remediation.failure_id == approval.failure_id)
+        )
+        assert remediation is not None
+        assert remediation.approved_by == APPROVER
+
+
+def test_someone_not_in_approvers_changes_nothing_and_is_audited(
+    approving: Services, sandbox: GitHubSandbox
+) -> None:
+    approval = awaiting_approval(approving, sandbox)
+    result = decide(approving, approval, decided_by="U0INTRUDER")
+    assert result.outcome is DecisionOutcome.NOT_AN_APPROVER
+    assert result.follow_ups == ()
+    assert failure_state(approving, approval.failure_id) is FailureState.AWAITING_APPROVAL
+    assert refusals(approving) == [
+        {
+            "reason": "not_an_approver",
+            "via": "slack",
+            "user": "U0INTRUDER",
+            "approval_id": approval.id,
+        }
+    ]
+
+
+def test_a_double_click_or_a_second_approver_finds_it_decided(
+    approving: Services, sandbox: GitHubSandbox
+) -> None:
+    approval = awaiting_approval(approving, sandbox)
+    assert decide(approving, approval).outcome is DecisionOutcome.APPROVED
+    again = decide(approving, approval)
+    other = decide(approving, approval, decision=Decision.REJECT, decided_by=OPERATOR)
+    assert again.outcome is other.outcome is DecisionOutcome.ALREADY_DECIDED
+    assert again.message.startswith(f"already approved by {APPROVER} at ")
+    assert again.follow_ups == other.follow_ups == ()
+    with approving.sessions() as session:
+        count = session.scalar(
+            select(func.count(Remediation.id)).where(Remediation.failure_id == approval.failure_id)
+        )
+    assert count == 1
+
+
+def test_two_approvers_at_the_same_instant_make_one_decision(
+    approving: Services, sandbox: GitHubSandbox
+) -> None:
+    approval = awaiting_approval(approving, sandbox)
+    results: list[Any] = []
+    start = threading.Barrier(2)
+
+    def click(user: str, decision: Decision) -> None:
+        start.wait()
+        results.append(decide(approving, approval, decided_by=user, decision=decision))
+
+    threads = [
+        threading.Thread(target=click, args=(APPROVER, Decision.APPROVE)),
+        threading.Thread(target=click, args=(OPERATOR, Decision.REJECT)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    outcomes = sorted(result.outcome.value for result in results)
+    assert outcomes in (["already_decided", "approved"], ["already_decided", "rejected"])
+
+
+def test_a_rejection_closes_the_failure_with_its_reason(
+    approving: Services, sandbox: GitHubSandbox
+) -> None:
+    approval = awaiting_approval(approving, sandbox)
+    result = decide(approving, approval, decision=Decision.REJECT, reason="deploy freeze")
+    assert result.outcome is DecisionOutcome.REJECTED
+    assert [(f.step, f.event) for f in result.follow_ups] == [(Step.NOTIFY, StageEvent.REJECTED)]
+    assert failure_state(approving, approval.failure_id) is FailureState.REJECTED
+    with approving.sessions() as session:
+        stored = session.get(ApprovalRequest, approval.id)
+        assert stored is not None
+        assert (stored.status, stored.decision_reason) == (ApprovalStatus.REJECTED, "deploy freeze")
+
+
+def test_a_request_past_its_timeout_expires_and_a_late_click_is_refused(
+    approving: Services, sandbox: GitHubSandbox
+) -> None:
+    approval = awaiting_approval(approving, sandbox)
+    assert approval.expires_at - approval.requested_at == timedelta(hours=2)
+    late = approval.expires_at + timedelta(seconds=1)
+    with approving.sessions() as session, session.begin():
+        assert (
+            expire_approvals(session, now=approval.expires_at - timedelta(seconds=1)).follow_ups
+            == ()
+        )
+    # A click in the last minute before the sweep ran is refused all the same.
+    refused = decide(approving, approval, now=late)
+    assert refused.outcome is DecisionOutcome.EXPIRED
+    with approving.sessions() as session, session.begin():
+        swept = expire_approvals(session, now=late)
+    assert [(f.step, f.event) for f in swept.follow_ups] == [(Step.NOTIFY, StageEvent.EXPIRED)]
+    assert failure_state(approving, approval.failure_id) is FailureState.EXPIRED
+    after = decide(approving, approval)
+    assert after.outcome is DecisionOutcome.EXPIRED
+    assert "expired" in after.message
+    assert failure_state(approving, approval.failure_id) is FailureState.EXPIRED
+
+
+def test_the_cli_decides_as_the_operating_system_user_on_behalf_of_a_name(
+    approving: Services, sandbox: GitHubSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ci_remediator import cli
+
+    approval = awaiting_approval(approving, sandbox)
+    monkeypatch.setattr(cli, "_config_or_exit", lambda: approving.config)
+    runner = CliRunner(env={"COLUMNS": "200"})
+    listed = runner.invoke(cli.app, ["approvals", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert PAYMENTS in listed.output
+    approved = runner.invoke(cli.app, ["approvals", "approve", str(approval.id), "--as", "alice"])
+    assert approved.exit_code == 0, approved.output
+    with approving.sessions() as session:
+        stored = session.get(ApprovalRequest, approval.id)
+        assert stored is not None
+        assert (stored.decided_by, stored.on_behalf_of, stored.decided_via) == (
+            OPERATOR,
+            "alice",
+            "cli",
+        )
+    again = runner.invoke(cli.app, ["approvals", "reject", str(approval.id), "--reason", "x"])
+    assert again.exit_code == 1
+    assert "already approved" in again.output
+
+
+def test_the_cli_refuses_an_operator_who_is_not_an_approver(
+    approving: Services, sandbox: GitHubSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ci_remediator import cli
+
+    approval = awaiting_approval(approving, sandbox)
+    monkeypatch.setattr(getpass, "getuser", lambda: "mallory")
+    monkeypatch.setattr(cli, "_config_or_exit", lambda: approving.config)
+    refused = CliRunner().invoke(
+        cli.app, ["approvals", "approve", str(approval.id), "--as", APPROVER]
+    )
+    assert refused.exit_code == 1
+    assert "mallory is not an approver" in refused.output
+    assert failure_state(approving, approval.failure_id) is FailureState.AWAITING_APPROVAL
+
+
+def test_an_approval_leads_to_exactly_one_rerun_on_a_real_worker(
+    approving: Services, sandbox: GitHubSandbox
+) -> None:
+    from workers.app import app
+    from workers.base import send_follow_ups
+    from workers.embedded import running_worker
+
+    approval = awaiting_approval(approving, sandbox)
+    with running_worker(app, concurrency=2):
+        result = decide(approving, approval)
+        send_follow_ups(app, result.follow_ups)
+        send_follow_ups(app, result.follow_ups)  # a redelivered message on top
+        assert wait_until(
+            lambda: failure_state(approving, approval.failure_id) is FailureState.RESOLVED,
+            timeout_s=30,
+        )
+    with approving.sessions() as session:
+        failure = session.get(Failure, approval.failure_id)
+        assert failure is not None
+        run_id = failure.run_id
+    assert sandbox.count("POST", rf".*/runs/{run_id}/rerun-failed-jobs") == 1
