@@ -75,37 +75,16 @@ def decide_approval(
     failure = session.get(Failure, approval.failure_id)
     if failure is None:  # approval_requests.failure_id is a foreign key: cannot happen
         raise LookupError(f"approval request {approval_id} has no failure")
-    policy = config.policy_for(failure.repository)
-    if decided_by not in policy.approvers:
+    refusal = _why_not(approval, failure, config=config, decided_by=decided_by, now=now)
+    if refusal is not None:
+        outcome, message = refusal
         return _refused(
             session,
             approval=approval,
-            outcome=DecisionOutcome.NOT_AN_APPROVER,
+            outcome=outcome,
             decided_by=decided_by,
             via=via,
-            message=f"{decided_by} is not an approver for {failure.repository}; nothing changed",
-        )
-    if approval.status is not ApprovalStatus.PENDING:
-        return _refused(
-            session,
-            approval=approval,
-            outcome=(
-                DecisionOutcome.EXPIRED
-                if approval.status is ApprovalStatus.EXPIRED
-                else DecisionOutcome.ALREADY_DECIDED
-            ),
-            decided_by=decided_by,
-            via=via,
-            message=_already(approval),
-        )
-    if now >= approval.expires_at:
-        return _refused(
-            session,
-            approval=approval,
-            outcome=DecisionOutcome.EXPIRED,
-            decided_by=decided_by,
-            via=via,
-            message=f"this request expired at {approval.expires_at:%Y-%m-%d %H:%M} UTC",
+            message=message,
         )
     status = ApprovalStatus.APPROVED if decision is Decision.APPROVE else ApprovalStatus.REJECTED
     decided = session.execute(
@@ -165,6 +144,30 @@ def decide_approval(
     return DecisionResult(
         follow_ups=follow_ups, outcome=outcome, message=message, failure_id=failure.id
     )
+
+
+def _why_not(
+    approval: ApprovalRequest,
+    failure: Failure,
+    *,
+    config: AppConfig,
+    decided_by: str,
+    now: datetime,
+) -> tuple[DecisionOutcome, str] | None:
+    """Why `decided_by` may not decide this request now; None when they may."""
+    if decided_by not in config.policy_for(failure.repository).approvers:
+        message = f"{decided_by} is not an approver for {failure.repository}; nothing changed"
+        return DecisionOutcome.NOT_AN_APPROVER, message
+    if approval.status is ApprovalStatus.EXPIRED:
+        return DecisionOutcome.EXPIRED, _already(approval)
+    if approval.status is not ApprovalStatus.PENDING:
+        return DecisionOutcome.ALREADY_DECIDED, _already(approval)
+    if now >= approval.expires_at:
+        return (
+            DecisionOutcome.EXPIRED,
+            f"this request expired at {approval.expires_at:%Y-%m-%d %H:%M} UTC",
+        )
+    return None
 
 
 def _already(approval: ApprovalRequest) -> str:

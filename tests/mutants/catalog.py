@@ -140,7 +140,7 @@ MUTANTS += (
     Mutant(
         "anyone may decide an approval",
         "ci_remediator/pipeline/decide.py",
-        "    if decided_by not in policy.approvers:",
+        "    if decided_by not in config.policy_for(failure.repository).approvers:",
         "    if False:",
         APPROVALS,
     ),
