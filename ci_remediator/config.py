@@ -100,7 +100,6 @@ class _Strict(BaseModel):
 # Keys of the product's configuration that nothing acts on yet. Setting one is refused, naming
 # it, rather than accepted and silently ignored (a promise the service would not keep).
 NOT_SUPPORTED_YET: dict[str, str] = {
-    "slack_channels": "notifications go to the console; Slack is not built yet",
     "trust_memory_days": "remembered approvals are not built yet",
     "allow_trust_memory": "remembered approvals are not built yet",
     "retention_days": "the retention sweep is not built yet",

@@ -188,12 +188,14 @@ class FollowUp:
 class StepResult:
     """What a pipeline step hands back to its task: the follow-ups to send after the commit.
 
-    `waiting` means the outside world is not done yet (a re-run still running): the task runs
-    the step again after a short countdown.
+    `waiting` means the outside world is not done yet (a re-run still running, Slack not
+    taking messages): the task runs the step again after a countdown.
     """
 
     follow_ups: tuple[FollowUp, ...] = ()
     waiting: bool = False
+    # How long the outside world asked us to wait (Slack's Retry-After), when it said.
+    retry_after_s: float | None = None
 
 
 NOTHING_TO_DO = StepResult()

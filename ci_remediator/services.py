@@ -100,7 +100,18 @@ class Services:
 
     @cached_property
     def notifier(self) -> Notifier:
-        return ConsoleNotifier()
+        """Slack when SLACK_BOT_TOKEN is set, else the console."""
+        settings = self.config.settings
+        if settings.slack_bot_token is None:
+            return ConsoleNotifier()
+        from ci_remediator.slack.notifier import SlackNotifier
+
+        return SlackNotifier(
+            token=settings.slack_bot_token.get_secret_value(),
+            api_url=settings.slack_api_url,
+            channels_for=lambda repository: self.config.policy_for(repository).slack_channels,
+            default_channels=self.config.file.slack_channels,
+        )
 
     @cached_property
     def coordinator(self) -> Coordinator:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from ci_remediator.domain import StageEvent
 from ci_remediator.github.credentials import AppCredential
 from ci_remediator.github.errors import RateLimitedError
 from ci_remediator.pipeline.analyze import analyze_failure
@@ -32,6 +31,8 @@ log = logging.getLogger(__name__)
 ANALYZE_SOFT_LIMIT_S = 240
 ANALYZE_MARGIN_S = 30
 POLL_REPOSITORY_HARD_LIMIT_S = 300
+# A notifier that stays down is asked again at least every five minutes.
+NOTIFY_MAX_BACKOFF_S = 300.0
 
 
 @pipeline_task(
@@ -207,17 +208,21 @@ def verify(self: PipelineTask, failure_id: int) -> None:
     queue="notify",
     soft_time_limit=30,
     time_limit=60,
+    max_retries=None,
 )
-def notify(self: PipelineTask, failure_id: int, event: str) -> None:
+def notify(self: PipelineTask, failure_id: int, event: str | None = None) -> None:
+    """Deliver the failure's pending messages in order (`event` is informational: the rows
+    say what to send). A notifier that is down or rate limited means a countdown retry,
+    after its Retry-After when it gave one, for as long as it takes."""
+    del event
     with self.step_scope(failure_id=failure_id) as scope:
         scope.send_after_commit(
-            notify_stage(
-                scope.session,
-                failure_id=failure_id,
-                event=StageEvent(event),
-                notifier=self.services.notifier,
-            )
+            notify_stage(scope.session, failure_id=failure_id, notifier=self.services.notifier)
         )
+    if scope.waiting:
+        retry_after = next((r.retry_after_s for r in scope.results if r.retry_after_s), None)
+        countdown = retry_after or min(NOTIFY_MAX_BACKOFF_S, 2.0 * 2**self.request.retries)
+        raise self.retry(countdown=countdown, max_retries=self.request.retries + 1)
 
 
 @pipeline_task(

@@ -245,6 +245,48 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
 
 
+class NotificationStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+
+
+class Notification(Base):
+    """A stage message to deliver, written in the transaction of the transition it reports.
+
+    The notify task delivers a failure's pending rows in id order; a lost task message is
+    re-sent by the reconcile sweep, so a notifier outage delays messages and loses none.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_status_created_at", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    failure_id: Mapped[int] = mapped_column(
+        ForeignKey("failures.id", ondelete="CASCADE"), index=True
+    )
+    event: Mapped[str] = mapped_column(String(32))
+    status: Mapped[NotificationStatus] = mapped_column(
+        _enum(NotificationStatus, "notification_status"), default=NotificationStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class NotificationThread(Base):
+    """Where a failure's conversation lives (Slack: the parent message's channel and ts)."""
+
+    __tablename__ = "notification_threads"
+
+    failure_id: Mapped[int] = mapped_column(
+        ForeignKey("failures.id", ondelete="CASCADE"), primary_key=True
+    )
+    channel: Mapped[str] = mapped_column(String(100))
+    ts: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class MetricSample(Base):
     __tablename__ = "metric_samples"
     __table_args__ = (Index("ix_metric_samples_name_at", "name", "at"),)

@@ -8,6 +8,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from ci_remediator.notify.messages import StageMessage, SystemAlert
+from ci_remediator.notify.notifier import ThreadRef
+from ci_remediator.notify.untrusted import neutralize
 
 STYLE = {"info": "cyan", "success": "green", "warning": "yellow", "critical": "bold red"}
 
@@ -17,8 +19,13 @@ class ConsoleNotifier:
         self._console = console or Console(stderr=True)
         self._lock = threading.Lock()
 
-    def send(self, message: StageMessage) -> None:
-        self._print(message.severity, message.title, message.lines)
+    def send(self, message: StageMessage, *, thread: ThreadRef | None = None) -> None:
+        lines = list(message.lines)
+        # Log and model text is quoted under a label: it can never pass for the system's words.
+        for text in message.untrusted[:1]:
+            first_line = neutralize(text, max_chars=300).splitlines()[0] if text.strip() else ""
+            lines.append(f"model/log text (unverified): «{first_line}»")
+        self._print(message.severity, message.title, tuple(lines))
 
     def alert(self, alert: SystemAlert) -> None:
         self._print(alert.severity, f"ALERT: {alert.title}", alert.lines)

@@ -25,12 +25,18 @@ SEVERITY = {
 
 @dataclass(frozen=True, slots=True)
 class StageMessage:
+    """`title` and `lines` are the system's own words; `untrusted` is text that came from a log
+    or a model (redacted, but unverified): every notifier shows it framed as such."""
+
     failure_id: int
     event: StageEvent
     severity: str
     title: str
     lines: tuple[str, ...]
     run_url: str
+    repository: str = ""
+    untrusted: tuple[str, ...] = ()
+    approval_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +66,6 @@ def _lines_for(
             f"confidence {analysis.confidence:.2f} · proposes {analysis.proposed_action.value} "
             f"· by {analysis.analyzer}"
         )
-        lines.append(analysis.summary)
     elif event is StageEvent.APPROVAL_REQUESTED and decision is not None:
         lines.append(f"{decision.action.value} at risk {decision.effective_risk}/10")
         lines.extend(decision.reasons)
@@ -137,4 +142,13 @@ def build_stage_message(
             )
         ),
         run_url=failure.html_url,
+        repository=failure.repository,
+        untrusted=_untrusted_for(event, analysis),
+        approval_id=approval.id if approval is not None else None,
     )
+
+
+def _untrusted_for(event: StageEvent, analysis: Analysis | None) -> tuple[str, ...]:
+    if analysis is None or event not in (StageEvent.ANALYZED, StageEvent.APPROVAL_REQUESTED):
+        return ()
+    return tuple(text for text in (analysis.summary, analysis.excerpt[-1_200:]) if text)

@@ -28,6 +28,7 @@ from ci_remediator.config import LlmConfig
 from ci_remediator.db.base import utcnow
 from ci_remediator.db.metric_samples import record_metric
 from ci_remediator.db.models import Analysis, Failure
+from ci_remediator.db.notices import notice
 from ci_remediator.db.transitions import require_transition
 from ci_remediator.domain import (
     NOTHING_TO_DO,
@@ -213,7 +214,7 @@ def analyze_failure(
     return StepResult(
         (
             FollowUp(Step.GATE, failure_id),
-            FollowUp(Step.NOTIFY, failure_id, event=StageEvent.ANALYZED),
+            notice(session, failure_id, StageEvent.ANALYZED),
         )
     )
 

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 from ci_remediator.db.audit import record_audit
 from ci_remediator.db.base import utcnow
 from ci_remediator.db.models import ApprovalRequest, ApprovalStatus, Failure
-from ci_remediator.domain import NOTHING_TO_DO, FailureState, FollowUp, StageEvent, Step, StepResult
+from ci_remediator.db.notices import notice
+from ci_remediator.domain import NOTHING_TO_DO, FailureState, StageEvent, StepResult
 
 
 def request_approval(session: Session, *, failure_id: int) -> StepResult:
@@ -36,4 +37,4 @@ def request_approval(session: Session, *, failure_id: int) -> StepResult:
         failure_id=failure_id,
         detail={"action": approval.action.value, "expires_at": approval.expires_at.isoformat()},
     )
-    return StepResult((FollowUp(Step.NOTIFY, failure_id, event=StageEvent.APPROVAL_REQUESTED),))
+    return StepResult((notice(session, failure_id, StageEvent.APPROVAL_REQUESTED),))

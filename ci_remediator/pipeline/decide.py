@@ -21,6 +21,7 @@ from ci_remediator.config import AppConfig
 from ci_remediator.db.audit import record_audit
 from ci_remediator.db.base import utcnow
 from ci_remediator.db.models import ApprovalRequest, ApprovalStatus, Failure
+from ci_remediator.db.notices import notice
 from ci_remediator.db.transitions import require_transition
 from ci_remediator.domain import Decision, FailureState, FollowUp, StageEvent, Step, StepResult
 from ci_remediator.pipeline.gate import open_remediation
@@ -127,7 +128,7 @@ def decide_approval(
         )
         follow_ups = (
             FollowUp(Step.EXECUTE, failure.id),
-            FollowUp(Step.NOTIFY, failure.id, event=StageEvent.REMEDIATION_STARTED),
+            notice(session, failure.id, StageEvent.REMEDIATION_STARTED),
         )
         outcome, message = DecisionOutcome.APPROVED, f"approved by {decided_by}"
     else:
@@ -139,7 +140,7 @@ def decide_approval(
             actor=f"human:{decided_by}",
             detail={**detail, **({"reason": reason[:500]} if reason else {})},
         )
-        follow_ups = (FollowUp(Step.NOTIFY, failure.id, event=StageEvent.REJECTED),)
+        follow_ups = (notice(session, failure.id, StageEvent.REJECTED),)
         outcome, message = DecisionOutcome.REJECTED, f"rejected by {decided_by}"
     return DecisionResult(
         follow_ups=follow_ups, outcome=outcome, message=message, failure_id=failure.id

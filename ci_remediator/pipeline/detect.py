@@ -18,6 +18,7 @@ from ci_remediator.db.base import utcnow
 from ci_remediator.db.metric_samples import record_metric
 from ci_remediator.db.models import DetectionSource, Failure, Remediation
 from ci_remediator.db.monitored_repositories import monitored_repository
+from ci_remediator.db.notices import notice
 from ci_remediator.domain import FailureState, FollowUp, StageEvent, Step, StepResult
 from ci_remediator.github.values import FAILING_CONCLUSIONS
 from ci_remediator.metrics import FAILURES_DETECTED
@@ -102,9 +103,9 @@ def record_failure(
     return failure_id
 
 
-def follow_ups_for_new_failure(failure_id: int) -> tuple[FollowUp, ...]:
+def follow_ups_for_new_failure(session: Session, failure_id: int) -> tuple[FollowUp, ...]:
     return (
-        FollowUp(Step.NOTIFY, failure_id, event=StageEvent.DETECTED),
+        notice(session, failure_id, StageEvent.DETECTED),
         FollowUp(Step.ANALYZE, failure_id),
     )
 
@@ -154,7 +155,7 @@ def poll_repository(
     for run in runs:
         failure_id = record_failure(session, run=run, source=DetectionSource.POLL)
         if failure_id is not None:
-            follow_ups.extend(follow_ups_for_new_failure(failure_id))
+            follow_ups.extend(follow_ups_for_new_failure(session, failure_id))
     newest = max((run.created_at for run in runs), default=None)
     if newest is not None and (monitored.watermark is None or newest > monitored.watermark):
         monitored.watermark = newest

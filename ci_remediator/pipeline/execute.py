@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from ci_remediator.actions import RemediationTarget, action_for
 from ci_remediator.db.base import utcnow
 from ci_remediator.db.models import Failure, Remediation, RemediationStatus
+from ci_remediator.db.notices import notice
 from ci_remediator.db.transitions import require_transition
 from ci_remediator.domain import (
     NOTHING_TO_DO,
@@ -122,4 +123,4 @@ def escalate_after_failed_remediation(
         actor=ACTOR,
         detail={"rollback": "not attempted" if reversible else "nothing to undo"},
     )
-    return StepResult((FollowUp(Step.NOTIFY, failure_id, event=StageEvent.ESCALATED),))
+    return StepResult((notice(session, failure_id, StageEvent.ESCALATED),))

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from ci_remediator.db.base import utcnow
 from ci_remediator.db.models import ApprovalRequest, ApprovalStatus
+from ci_remediator.db.notices import notice
 from ci_remediator.db.transitions import transition
-from ci_remediator.domain import FailureState, FollowUp, StageEvent, Step, StepResult
+from ci_remediator.domain import FailureState, FollowUp, StageEvent, StepResult
 
 ACTOR = "approval_timeout"
 
@@ -47,5 +48,5 @@ def expire_approvals(
             },
         )
         if moved is not None:
-            follow_ups.append(FollowUp(Step.NOTIFY, approval.failure_id, event=StageEvent.EXPIRED))
+            follow_ups.append(notice(session, approval.failure_id, StageEvent.EXPIRED))
     return StepResult(tuple(follow_ups))

@@ -17,6 +17,7 @@ from ci_remediator.db.models import (
     Remediation,
     RemediationStatus,
 )
+from ci_remediator.db.notices import notice
 from ci_remediator.db.transitions import require_transition
 from ci_remediator.domain import (
     NOTHING_TO_DO,
@@ -176,7 +177,7 @@ def gate_failure(session: Session, *, failure_id: int, config: AppConfig) -> Ste
         return StepResult(
             (
                 FollowUp(Step.EXECUTE, failure_id),
-                FollowUp(Step.NOTIFY, failure_id, event=StageEvent.REMEDIATION_STARTED),
+                notice(session, failure_id, StageEvent.REMEDIATION_STARTED),
             )
         )
     if decision.verdict is Verdict.NEEDS_APPROVAL:
@@ -205,4 +206,4 @@ def gate_failure(session: Session, *, failure_id: int, config: AppConfig) -> Ste
         actor=ACTOR,
         detail={"reasons": list(decision.reasons)},
     )
-    return StepResult((FollowUp(Step.NOTIFY, failure_id, event=StageEvent.ESCALATED),))
+    return StepResult((notice(session, failure_id, StageEvent.ESCALATED),))

@@ -13,7 +13,13 @@ from sqlalchemy.orm import Session
 
 from ci_remediator.db.audit import record_audit
 from ci_remediator.db.base import utcnow
-from ci_remediator.db.models import ApprovalRequest, ApprovalStatus, Failure
+from ci_remediator.db.models import (
+    ApprovalRequest,
+    ApprovalStatus,
+    Failure,
+    Notification,
+    NotificationStatus,
+)
 from ci_remediator.domain import FailureState, FollowUp, Step, StepResult
 
 NEXT_STEP: dict[FailureState, Step] = {
@@ -67,4 +73,17 @@ def find_stuck_failures(
             detail={"step": step.value},
         )
         follow_ups.append(FollowUp(step, failure.id))
+    # A notice no notify task ever tried: its message was lost (a task that is retrying a
+    # notifier outage has tried, and keeps its own countdown).
+    untried = session.scalars(
+        select(Notification.failure_id)
+        .where(
+            Notification.status == NotificationStatus.PENDING,
+            Notification.attempts == 0,
+            Notification.created_at < deadline,
+        )
+        .distinct()
+        .limit(limit)
+    ).all()
+    follow_ups.extend(FollowUp(Step.NOTIFY, failure_id) for failure_id in untried)
     return StepResult(tuple(follow_ups))

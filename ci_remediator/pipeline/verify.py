@@ -17,13 +17,12 @@ from ci_remediator.actions import action_for
 from ci_remediator.db.base import utcnow
 from ci_remediator.db.metric_samples import record_metric
 from ci_remediator.db.models import Failure, Remediation, RemediationStatus
+from ci_remediator.db.notices import notice
 from ci_remediator.db.transitions import require_transition
 from ci_remediator.domain import (
     NOTHING_TO_DO,
     FailureState,
-    FollowUp,
     StageEvent,
-    Step,
     StepResult,
 )
 from ci_remediator.metrics import REMEDIATION_OUTCOMES
@@ -88,7 +87,7 @@ def verify_remediation(
         detail={"conclusion": attempt.conclusion, "attempt": attempt.run_attempt},
     )
     if succeeded:
-        return StepResult((FollowUp(Step.NOTIFY, failure_id, event=StageEvent.RESOLVED),))
+        return StepResult((notice(session, failure_id, StageEvent.RESOLVED),))
     return escalate_after_failed_remediation(
         session, failure_id=failure_id, remediation=remediation
     )

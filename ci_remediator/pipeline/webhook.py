@@ -108,5 +108,5 @@ def _workflow_run(
     return WebhookOutcome(
         status=201,
         body={"recorded": True, "failure_id": failure_id},
-        follow_ups=follow_ups_for_new_failure(failure_id),
+        follow_ups=follow_ups_for_new_failure(session, failure_id),
     )

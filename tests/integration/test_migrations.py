@@ -25,4 +25,6 @@ def test_migrations_made_every_table(engine: Engine) -> None:
         "metric_samples",
         "leases",
         "disabled_credentials",
+        "notifications",
+        "notification_threads",
     }

@@ -160,7 +160,6 @@ def test_config_check_prints_resolved_policy(
 @pytest.mark.parametrize(
     "key",
     [
-        "slack_channels",
         "trust_memory_days",
         "allow_trust_memory",
         "retention_days",

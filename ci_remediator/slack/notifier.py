@@ -1,0 +1,119 @@
+"""Stage messages to Slack: one thread per failure in the repository's alerts channel.
+
+The first message of a failure starts its thread; later stages reply in it. Approval requests
+go to the approvals channel with Approve and Reject buttons, critical notices to the critical
+channel. One notification is one Slack call, so a retried notification is never posted twice
+by halves. Whatever Slack answers that is not a delivery (429 with Retry-After, 5xx, a refused
+token, a network error) is "try again later": the message stays queued, remediation goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from ci_remediator.config import SlackChannels
+from ci_remediator.domain import StageEvent
+from ci_remediator.notify.messages import StageMessage, SystemAlert
+from ci_remediator.notify.notifier import NotifierUnavailableError, ThreadRef
+from ci_remediator.notify.untrusted import slack_code_block, slack_escape
+from ci_remediator.slack.blocks import approval_request_blocks
+
+log = logging.getLogger(__name__)
+
+CRITICAL_EVENTS = frozenset({StageEvent.ERRORED, StageEvent.EXPIRED})
+SLACK_TIMEOUT_S = 10
+
+
+class SlackNotifier:
+    def __init__(
+        self,
+        *,
+        token: str,
+        api_url: str,
+        channels_for: Callable[[str], SlackChannels],
+        default_channels: SlackChannels,
+    ) -> None:
+        # No retry handlers: a retry is the notify task's, so the queue knows what happened.
+        self._client = WebClient(
+            token=token, base_url=api_url, timeout=SLACK_TIMEOUT_S, retry_handlers=[]
+        )
+        self._channels_for = channels_for
+        self._default_channels = default_channels
+
+    def send(self, message: StageMessage, *, thread: ThreadRef | None) -> ThreadRef | None:
+        channels = self._channels_for(message.repository)
+        if message.event is StageEvent.APPROVAL_REQUESTED and message.approval_id is not None:
+            self._post(
+                channel=channels.approvals,
+                text=message.title,
+                blocks=approval_request_blocks(
+                    approval_id=message.approval_id,
+                    title=message.title,
+                    facts=[*message.lines, f"run: {message.run_url}"],
+                    evidence="\n".join(message.untrusted),
+                ),
+            )
+            return thread
+        if message.event in CRITICAL_EVENTS:
+            self._post(channel=channels.critical, text=message.title, blocks=_blocks(message))
+            return thread
+        if thread is None:
+            answer = self._post(
+                channel=channels.alerts, text=message.title, blocks=_blocks(message)
+            )
+            return ThreadRef(channel=str(answer["channel"]), ts=str(answer["ts"]))
+        self._post(
+            channel=thread.channel, text=message.title, blocks=_blocks(message), thread_ts=thread.ts
+        )
+        return thread
+
+    def alert(self, alert: SystemAlert) -> None:
+        lines = "\n".join(f"• {slack_escape(line)}" for line in alert.lines)
+        self._post(
+            channel=self._default_channels.critical,
+            text=alert.title,
+            blocks=[
+                _section(f"*{slack_escape(alert.title)}*"),
+                *([_section(lines)] if lines else []),
+            ],
+        )
+
+    def _post(self, **arguments: Any) -> Any:
+        try:
+            return self._client.chat_postMessage(**arguments)
+        except SlackApiError as error:
+            status = error.response.status_code
+            retry_after = error.response.headers.get("Retry-After") if status == 429 else None
+            reason = error.response.get("error") if isinstance(error.response.data, dict) else ""
+            if status not in (429,) and status < 500:
+                log.error("Slack refused a message (%s %s): kept queued", status, reason)
+            raise NotifierUnavailableError(
+                f"Slack answered {status} {reason}",
+                retry_after_s=float(retry_after) if retry_after else None,
+            ) from error
+        except OSError as error:  # connection refused, reset, timed out, closed
+            raise NotifierUnavailableError(f"Slack unreachable: {error}") from error
+
+
+def _blocks(message: StageMessage) -> list[dict[str, Any]]:
+    blocks = [_section(f"*{slack_escape(message.title)}*")]
+    facts = [*message.lines, f"run: {message.run_url}"]
+    blocks.append(_section("\n".join(f"• {slack_escape(fact)}" for fact in facts)))
+    if message.untrusted:
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": "Model/log text (unverified data):"}],
+            }
+        )
+        blocks.append(_section(slack_code_block("\n".join(message.untrusted))))
+    return blocks
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
