@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 
-from ci_remediator.db.models import Failure
+from ci_remediator.db.models import AuditEntry, Failure
 from ci_remediator.db.timeline import failure_timelines
 from ci_remediator.domain import TERMINAL_STATES, FailureState
 from ci_remediator.sandbox.github import GitHubSandbox
@@ -111,6 +111,19 @@ def check_scenario(
     ]
 
 
+def notified_twice(services: Services) -> list[tuple[int, str]]:
+    """(failure, event) pairs delivered more than once: each stage is told once."""
+    with services.sessions() as session:
+        rows = session.execute(
+            select(AuditEntry.failure_id, AuditEntry.detail).where(AuditEntry.action == "notified")
+        ).all()
+    seen: dict[tuple[int, str], int] = {}
+    for failure_id, detail in rows:
+        key = (failure_id, str((detail or {}).get("event")))
+        seen[key] = seen.get(key, 0) + 1
+    return sorted(key for key, count in seen.items() if count > 1)
+
+
 def print_report(
     console: Console, services: Services, checks: list[ScenarioCheck], elapsed: float
 ) -> None:
@@ -195,6 +208,9 @@ def run_demo(console: Console, *, timeout_s: float = 50.0) -> int:
         if worker.failure is not None:
             console.print(f"[bold red]{worker.failure}[/] (the log above says why)")
         checks = check_scenario(services, sandbox, runs)
+        doubled = notified_twice(services)
+        if doubled:
+            console.print(f"[bold red]notified more than once:[/] {doubled}")
         print_report(console, services, checks, time.monotonic() - started)
         console.print(f"model requests: {len(model.completion_requests)}")
         from ci_remediator.db.session import dispose_engines
@@ -202,4 +218,4 @@ def run_demo(console: Console, *, timeout_s: float = 50.0) -> int:
         dispose_engines()
     if not settled:
         console.print(f"[bold red]not every failure settled within {timeout_s:.0f}s[/]")
-    return 0 if settled and all(check.passed for check in checks) else 1
+    return 0 if settled and not doubled and all(check.passed for check in checks) else 1

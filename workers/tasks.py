@@ -33,6 +33,7 @@ ANALYZE_MARGIN_S = 30
 POLL_REPOSITORY_HARD_LIMIT_S = 300
 # A notifier that stays down is asked again at least every five minutes.
 NOTIFY_MAX_BACKOFF_S = 300.0
+NOTIFY_HARD_LIMIT_S = 60
 
 
 @pipeline_task(
@@ -207,7 +208,7 @@ def verify(self: PipelineTask, failure_id: int) -> None:
     name="ci_remediator.notify",
     queue="notify",
     soft_time_limit=30,
-    time_limit=60,
+    time_limit=NOTIFY_HARD_LIMIT_S,
     max_retries=None,
 )
 def notify(self: PipelineTask, failure_id: int, event: str | None = None) -> None:
@@ -215,10 +216,19 @@ def notify(self: PipelineTask, failure_id: int, event: str | None = None) -> Non
     say what to send). A notifier that is down or rate limited means a countdown retry,
     after its Retry-After when it gave one, for as long as it takes."""
     del event
-    with self.step_scope(failure_id=failure_id) as scope:
-        scope.send_after_commit(
-            notify_stage(scope.session, failure_id=failure_id, notifier=self.services.notifier)
-        )
+    # One deliverer per failure at a time, on every backend: row locks order the delivery on
+    # Postgres, but SQLite (the embedded form) has none, and two tasks would both send.
+    lock = f"notify:{failure_id}"
+    token = self.services.coordinator.try_lock(lock, ttl_s=NOTIFY_HARD_LIMIT_S)
+    if token is None:
+        raise self.retry(countdown=1.0, max_retries=self.request.retries + 1)
+    try:
+        with self.step_scope(failure_id=failure_id) as scope:
+            scope.send_after_commit(
+                notify_stage(scope.session, failure_id=failure_id, notifier=self.services.notifier)
+            )
+    finally:
+        self.services.coordinator.release(lock, token)
     if scope.waiting:
         retry_after = next((r.retry_after_s for r in scope.results if r.retry_after_s), None)
         countdown = retry_after or min(NOTIFY_MAX_BACKOFF_S, 2.0 * 2**self.request.retries)
