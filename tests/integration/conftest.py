@@ -10,12 +10,13 @@ from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from ci_remediator.config import get_config, load_config
+from ci_remediator.config import AppConfig, FileConfig, get_config, load_config
 from ci_remediator.db import migrate
 from ci_remediator.db.models import DetectionSource
 from ci_remediator.pipeline.detect import record_failure
 from ci_remediator.sandbox.github import GitHubSandbox
-from ci_remediator.sandbox.scenarios import WEB
+from ci_remediator.sandbox.scenarios import DEMO_CONFIG, WEB
+from ci_remediator.sandbox.slack import BOT_TOKEN, SlackSandbox
 from ci_remediator.services import Services, set_services
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
 
@@ -137,3 +138,39 @@ def record_sandbox_failure(
     )
     assert failure_id is not None
     return failure_id
+
+
+# ------------------------------------------------------------------------------- Slack ----
+
+SLACK_SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+SLACK_APPROVER = "U012AB3CD"
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackSandbox]:
+    """The Slack sandbox, with an approver and a user who is not one."""
+    with SlackSandbox() as running:
+        running.add_user("approver", user_id=SLACK_APPROVER)
+        running.add_user("intruder", user_id="U0INTRUDER")
+        yield running
+
+
+@pytest.fixture
+def slack_services(
+    sandbox: GitHubSandbox, slack: SlackSandbox, committed_db: Engine, redis_client: redis.Redis
+) -> Iterator[Services]:
+    """Services on the GitHub and Slack sandboxes, the demo's policy, one Slack approver."""
+    base = load_config(
+        env_overrides={
+            "github_api_url": sandbox.url,
+            "slack_signing_secret": SLACK_SIGNING_SECRET,
+            "slack_bot_token": BOT_TOKEN,
+            "slack_api_url": slack.api_url,
+        }
+    )
+    file = FileConfig.model_validate({**DEMO_CONFIG, "approvers": [SLACK_APPROVER]})
+    services = Services(AppConfig(settings=base.settings, file=file))
+    set_services(services)
+    yield services
+    set_services(None)
+    redis_client.flushdb()

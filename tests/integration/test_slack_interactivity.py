@@ -9,54 +9,28 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-import redis
 from slack_sdk import WebClient
 from sqlalchemy import Engine, func, select, update
 
-from ci_remediator.config import AppConfig, FileConfig, load_config
+from ci_remediator.config import load_config
 from ci_remediator.db.base import utcnow
 from ci_remediator.db.models import ApprovalRequest, AuditEntry, Failure, Remediation
 from ci_remediator.domain import FailureState, FollowUp, Step
 from ci_remediator.sandbox.github import GitHubSandbox
-from ci_remediator.sandbox.scenarios import DEMO_CONFIG, PAYMENTS, demo_log
+from ci_remediator.sandbox.scenarios import PAYMENTS, demo_log
 from ci_remediator.sandbox.slack import BOT_TOKEN, SlackSandbox
 from ci_remediator.sandbox.slack_actions import ButtonClick, InteractivitySender
-from ci_remediator.services import Services, set_services
+from ci_remediator.services import Services
 from ci_remediator.slack.blocks import ActionId, approval_request_blocks
-from tests.integration.conftest import record_sandbox_failure, wait_until
+from tests.integration.conftest import (
+    SLACK_APPROVER,
+    SLACK_SIGNING_SECRET,
+    record_sandbox_failure,
+    wait_until,
+)
 from tests.integration.webhook_server import serving_web_app
 
-SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-APPROVER = "U012AB3CD"
 CHANNEL = "ci-cd-approvals"
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackSandbox]:
-    with SlackSandbox() as running:
-        running.add_user("approver", user_id=APPROVER)
-        running.add_user("intruder", user_id="U0INTRUDER")
-        yield running
-
-
-@pytest.fixture
-def slack_services(
-    sandbox: GitHubSandbox, slack: SlackSandbox, committed_db: Engine, redis_client: redis.Redis
-) -> Iterator[Services]:
-    base = load_config(
-        env_overrides={
-            "github_api_url": sandbox.url,
-            "slack_signing_secret": SIGNING_SECRET,
-            "slack_bot_token": BOT_TOKEN,
-            "slack_api_url": slack.api_url,
-        }
-    )
-    file = FileConfig.model_validate({**DEMO_CONFIG, "approvers": [APPROVER]})
-    services = Services(AppConfig(settings=base.settings, file=file))
-    set_services(services)
-    yield services
-    set_services(None)
-    redis_client.flushdb()
 
 
 @pytest.fixture
@@ -71,7 +45,7 @@ def sender(slack_services: Services, enqueued: list[FollowUp]) -> Iterator[Inter
 
     with (
         serving_web_app(slack_services, enqueue) as base_url,
-        InteractivitySender(f"{base_url}/slack/events", SIGNING_SECRET) as signed,
+        InteractivitySender(f"{base_url}/slack/events", SLACK_SIGNING_SECRET) as signed,
     ):
         yield signed
 
@@ -109,7 +83,9 @@ def request_message(
     return approval, slack.message(CHANNEL, posted["ts"])
 
 
-def click(message: Any, user: str = APPROVER, action: ActionId = ActionId.APPROVE) -> ButtonClick:
+def click(
+    message: Any, user: str = SLACK_APPROVER, action: ActionId = ActionId.APPROVE
+) -> ButtonClick:
     return ButtonClick.on(message, user_id=user, action_id=action.value, channel_name=CHANNEL)
 
 
@@ -152,7 +128,7 @@ def test_an_approvers_click_approves_once_and_rewrites_the_message(
     assert wait_until(lambda: bool(slack.message(CHANNEL, message.ts).updates))
     updated = slack.message(CHANNEL, message.ts)
     assert all(block["type"] != "actions" for block in updated.blocks)
-    assert f"approved by {APPROVER}" in str(updated.blocks)
+    assert f"approved by {SLACK_APPROVER}" in str(updated.blocks)
     assert [f.step for f in enqueued] == [Step.EXECUTE, Step.NOTIFY]
 
     replayed = sender.replay()  # the same signed request again, within Slack's window
@@ -212,9 +188,9 @@ def test_a_double_click_is_told_who_already_decided(
     sender.click(click(message, action=ActionId.REJECT))
     assert wait_until(lambda: state(slack_services, approval.failure_id) is FailureState.REJECTED)
     sender.click(click(message))
-    assert wait_until(lambda: bool(slack.ephemerals(CHANNEL, APPROVER)))
-    (told,) = slack.ephemerals(CHANNEL, APPROVER)
-    assert told.text.startswith(f"already rejected by {APPROVER}")
+    assert wait_until(lambda: bool(slack.ephemerals(CHANNEL, SLACK_APPROVER)))
+    (told,) = slack.ephemerals(CHANNEL, SLACK_APPROVER)
+    assert told.text.startswith(f"already rejected by {SLACK_APPROVER}")
     assert remediations(slack_services, approval.failure_id) == 0
 
 
@@ -232,8 +208,8 @@ def test_a_click_after_the_request_expired_is_refused(
             .values(expires_at=utcnow() - timedelta(minutes=1))
         )
     sender.click(click(message))
-    assert wait_until(lambda: bool(slack.ephemerals(CHANNEL, APPROVER)))
-    (told,) = slack.ephemerals(CHANNEL, APPROVER)
+    assert wait_until(lambda: bool(slack.ephemerals(CHANNEL, SLACK_APPROVER)))
+    (told,) = slack.ephemerals(CHANNEL, SLACK_APPROVER)
     assert "expired" in told.text
     assert state(slack_services, approval.failure_id) is FailureState.AWAITING_APPROVAL
     assert remediations(slack_services, approval.failure_id) == 0
@@ -247,7 +223,7 @@ def test_the_web_process_starts_and_answers_while_slack_is_unreachable(
     base = load_config(
         env_overrides={
             "github_api_url": sandbox.url,
-            "slack_signing_secret": SIGNING_SECRET,
+            "slack_signing_secret": SLACK_SIGNING_SECRET,
             "slack_bot_token": BOT_TOKEN,
             "slack_api_url": "http://127.0.0.1:9/api/",  # nothing listens there
         }

@@ -3,57 +3,30 @@ nothing lost, doubled or reordered while Slack rate-limits or is down."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
-import pytest
-import redis
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
-from ci_remediator.config import AppConfig, FileConfig, load_config
 from ci_remediator.db.models import Failure, Notification, NotificationStatus
 from ci_remediator.db.notices import notice
 from ci_remediator.domain import FailureState, FollowUp, StageEvent
 from ci_remediator.pipeline.detect import follow_ups_for_new_failure
 from ci_remediator.pipeline.notify import notify_stage
 from ci_remediator.sandbox.github import GitHubSandbox
-from ci_remediator.sandbox.scenarios import DEMO_CONFIG, PAYMENTS, demo_log
-from ci_remediator.sandbox.slack import BOT_TOKEN, SlackSandbox
+from ci_remediator.sandbox.scenarios import PAYMENTS, demo_log
+from ci_remediator.sandbox.slack import SlackSandbox
 from ci_remediator.sandbox.slack_actions import ButtonClick, InteractivitySender
-from ci_remediator.services import Services, set_services
+from ci_remediator.services import Services
 from ci_remediator.slack.blocks import ActionId
-from tests.integration.conftest import record_sandbox_failure, wait_until
+from tests.integration.conftest import (
+    SLACK_APPROVER,
+    SLACK_SIGNING_SECRET,
+    record_sandbox_failure,
+    wait_until,
+)
 from tests.integration.webhook_server import serving_web_app
 
-SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-APPROVER = "U012AB3CD"
 ALERTS, APPROVALS = "ci-cd-alerts", "ci-cd-approvals"
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackSandbox]:
-    with SlackSandbox() as running:
-        running.add_user("approver", user_id=APPROVER)
-        yield running
-
-
-@pytest.fixture
-def slack_services(
-    sandbox: GitHubSandbox, slack: SlackSandbox, committed_db: Engine, redis_client: redis.Redis
-) -> Iterator[Services]:
-    base = load_config(
-        env_overrides={
-            "github_api_url": sandbox.url,
-            "slack_signing_secret": SIGNING_SECRET,
-            "slack_bot_token": BOT_TOKEN,
-            "slack_api_url": slack.api_url,
-        }
-    )
-    file = FileConfig.model_validate({**DEMO_CONFIG, "approvers": [APPROVER]})
-    services = Services(AppConfig(settings=base.settings, file=file))
-    set_services(services)
-    yield services
-    set_services(None)
-    redis_client.flushdb()
 
 
 def texts(slack: SlackSandbox, channel: str) -> list[str]:
@@ -150,10 +123,13 @@ def test_a_failure_needing_approval_gets_one_thread_a_request_and_one_rerun_on_a
         assert buttons == {ActionId.APPROVE.value, ActionId.REJECT.value}
         with (
             serving_web_app(slack_services, enqueue) as base_url,
-            InteractivitySender(f"{base_url}/slack/events", SIGNING_SECRET) as clicks,
+            InteractivitySender(f"{base_url}/slack/events", SLACK_SIGNING_SECRET) as clicks,
         ):
             click = ButtonClick.on(
-                request, user_id=APPROVER, action_id=ActionId.APPROVE.value, channel_name=APPROVALS
+                request,
+                user_id=SLACK_APPROVER,
+                action_id=ActionId.APPROVE.value,
+                channel_name=APPROVALS,
             )
             assert clicks.click(click).status_code == 200
 
