@@ -1,7 +1,10 @@
-"""`ci-remediator demo`: the whole pipeline on the embedded default against the GitHub sandbox.
+"""`ci-remediator demo`: the whole pipeline on the embedded default against the sandboxes.
 
-Five failed runs are detected, analyzed, gated, re-run, verified and reported by a real Celery
-worker; the demo then checks every failure ended where it should and tells each one's story.
+Six failed runs are detected, analyzed, gated, re-run, verified and reported by a real Celery
+worker, with GitHub, OpenAI and Slack stand-ins. A protected repository's request is approved
+by a signed click on its Slack button (the web app's /slack/events, as Slack sends it), and
+another is left to expire. The demo then checks every failure ended where it should and tells
+each one's story.
 """
 
 from __future__ import annotations
@@ -23,10 +26,23 @@ from ci_remediator.db.timeline import failure_timelines
 from ci_remediator.domain import TERMINAL_STATES, FailureState
 from ci_remediator.sandbox.github import GitHubSandbox
 from ci_remediator.sandbox.openai import OpenAISandbox
-from ci_remediator.sandbox.scenarios import DEMO_CONFIG, ScenarioRun, install_demo_scenario
+from ci_remediator.sandbox.scenarios import (
+    DEMO_APPROVER,
+    DEMO_CONFIG,
+    INFRA,
+    PAYMENTS,
+    SLACK_DEMO_RUNS,
+    ScenarioRun,
+    install_demo_scenario,
+)
+from ci_remediator.sandbox.slack import BOT_TOKEN, SlackSandbox
+from ci_remediator.sandbox.slack_actions import ButtonClick, InteractivitySender
 from ci_remediator.services import Services
 
+# Where a failure rests: a terminal state, or waiting for a human (the demo's human answers).
 SETTLED = TERMINAL_STATES | {FailureState.AWAITING_APPROVAL}
+SIGNING_SECRET = "demo-signing-secret-for-the-sandbox-only"  # noqa: S105 - a sandbox's
+APPROVALS_CHANNEL = "ci-cd-approvals"
 RERUN_PATH = r"/repos/[^/]+/[^/]+/actions/runs/{run_id}/rerun-failed-jobs"
 
 
@@ -42,15 +58,22 @@ class ScenarioCheck:
         return self.state is self.run.expected_state and self.reruns == self.run.expected_reruns
 
 
-def demo_environment(workdir: Path, github_url: str, openai_url: str) -> dict[str, str]:
+def demo_environment(
+    workdir: Path, github_url: str, openai_url: str, slack_api_url: str
+) -> dict[str, str]:
     """Force the embedded default: SQLite file and filesystem broker inside `workdir`."""
     config_file = workdir / "config.json"
     # The demo asks the (sandboxed) model about every failure, so its path is on show.
     config = {
         **DEMO_CONFIG,
+        "repositories": [*DEMO_CONFIG["repositories"], INFRA],
+        "protected_repositories": [PAYMENTS, INFRA],
+        "approvers": [DEMO_APPROVER],
         "llm": {"enabled": True, "skip_when_rule_confidence": 1.0},
-        # A few seconds, not 15 minutes: the demo's reconcile sweep re-sends a lost task fast.
+        # Seconds, not minutes: the demo's sweeps re-send a lost task and expire a request fast.
         "stuck_after_minutes": 0.05,
+        "polling_interval_minutes": 0.1,
+        "repository_configs": {INFRA: {"approval_timeout_hours": 0.002}},
     }
     config_file.write_text(json.dumps(config, indent=2), encoding="utf-8")
     return {
@@ -61,7 +84,32 @@ def demo_environment(workdir: Path, github_url: str, openai_url: str) -> dict[st
         "GITHUB_TOKEN": "ghp_demo_token_for_the_sandbox_only",
         "OPENAI_API_KEY": "sk-demo-key-for-the-sandbox-only",
         "OPENAI_BASE_URL": openai_url,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack_api_url,
     }
+
+
+class DemoApprover:
+    """The human of the demo: clicks Approve on the payments request when it shows up in
+    Slack, and never answers the infra one (it expires)."""
+
+    def __init__(self, slack: SlackSandbox, sender: InteractivitySender) -> None:
+        self._slack, self._sender = slack, sender
+        self.clicked: list[str] = []
+
+    def look(self) -> None:
+        for message in self._slack.messages(APPROVALS_CHANNEL):
+            if message.ts in self.clicked or PAYMENTS not in message.text:
+                continue
+            click = ButtonClick.on(
+                message,
+                user_id=DEMO_APPROVER,
+                action_id="ci_remediator.approve",
+                channel_name=APPROVALS_CHANNEL,
+            )
+            self._sender.click(click)
+            self.clicked.append(message.ts)
 
 
 def wait_until_settled(
@@ -72,6 +120,8 @@ def wait_until_settled(
     sweep: Callable[[], object] | None = None,
     sweep_every_s: float = 2.0,
     worker_alive: Callable[[], bool] = lambda: True,
+    meanwhile: Callable[[], object] = lambda: None,
+    states: frozenset[FailureState] = SETTLED,
 ) -> bool:
     """Wait for `expected` failures to settle; `sweep` (the reconcile task) runs meanwhile, as
     beat would run it, so a lost message is re-sent instead of stalling the wait. Stops
@@ -79,12 +129,13 @@ def wait_until_settled(
     deadline = time.monotonic() + timeout_s
     next_sweep = time.monotonic() + sweep_every_s
     while time.monotonic() < deadline and worker_alive():
+        meanwhile()
         if sweep is not None and time.monotonic() >= next_sweep:
             sweep()
             next_sweep = time.monotonic() + sweep_every_s
         with services.sessions() as session:
             settled = session.scalar(
-                select(func.count(Failure.id)).where(Failure.state.in_(list(SETTLED)))
+                select(func.count(Failure.id)).where(Failure.state.in_(list(states)))
             )
         if settled is not None and settled >= expected:
             return True
@@ -122,6 +173,20 @@ def notified_twice(services: Services) -> list[tuple[int, str]]:
         key = (failure_id, str((detail or {}).get("event")))
         seen[key] = seen.get(key, 0) + 1
     return sorted(key for key, count in seen.items() if count > 1)
+
+
+def print_slack(console: Console, slack: SlackSandbox, approver: DemoApprover) -> None:
+    """What people saw in the Slack sandbox: threads, requests, and what became of them."""
+    table = Table(title="Slack (sandbox)", title_justify="left")
+    for column in ("channel", "messages", "threads", "last message"):
+        table.add_column(column, overflow="fold")
+    for channel in ("ci-cd-alerts", APPROVALS_CHANNEL, "critical-alerts"):
+        messages = slack.messages(channel)
+        threads = sum(1 for message in messages if message.thread_ts is None)
+        last = messages[-1].text if messages else ""
+        table.add_row(f"#{channel}", str(len(messages)), str(threads), last)
+    console.print(table)
+    console.print(f"approval clicks by {DEMO_APPROVER}: {len(approver.clicked)}")
 
 
 def print_report(
@@ -168,11 +233,13 @@ def run_demo(console: Console, *, timeout_s: float = 50.0) -> int:
         tempfile.TemporaryDirectory(prefix="ci-remediator-demo-") as workdir,
         GitHubSandbox() as sandbox,
         OpenAISandbox() as model,
+        SlackSandbox() as slack,
     ):
-        runs = install_demo_scenario(sandbox)
+        slack.add_user("approver", user_id=DEMO_APPROVER)
+        runs = install_demo_scenario(sandbox, SLACK_DEMO_RUNS)
         for name in ("REDIS_URL", "CELERY_BROKER_URL"):
             os.environ.pop(name, None)
-        os.environ.update(demo_environment(Path(workdir), sandbox.url, model.url))
+        os.environ.update(demo_environment(Path(workdir), sandbox.url, model.url, slack.api_url))
 
         from ci_remediator.config import get_config
         from ci_remediator.db import migrate
@@ -187,21 +254,34 @@ def run_demo(console: Console, *, timeout_s: float = 50.0) -> int:
 
         from workers.app import app
         from workers.embedded import running_worker
-        from workers.tasks import poll_repositories, reconcile
+        from workers.tasks import expire_approvals, poll_repositories, reconcile
+        from workers.web import serving
 
         console.print(
             f"[bold]ci-remediator demo[/]: {len(runs)} failed runs in "
             f"{len(services.config.repositories)} repositories; GitHub sandbox at {sandbox.url}, "
-            f"OpenAI sandbox at {model.url}"
+            f"OpenAI sandbox at {model.url}, Slack sandbox at {slack.url}"
         )
-        with running_worker(app, concurrency=4) as worker:
+        with (
+            running_worker(app, concurrency=4) as worker,
+            serving() as web_url,
+            InteractivitySender(f"{web_url}/slack/events", SIGNING_SECRET) as clicks,
+        ):
+            approver = DemoApprover(slack, clicks)
             poll_repositories.delay()
+
+            def sweeps() -> None:
+                reconcile.delay()
+                expire_approvals.delay()
+
             settled = wait_until_settled(
                 services,
                 expected=len(runs),
                 timeout_s=timeout_s,
-                sweep=reconcile.delay,
+                sweep=sweeps,
                 worker_alive=lambda: worker.alive,
+                meanwhile=approver.look,
+                states=TERMINAL_STATES,
             )
             # Let the last notifications drain so the worker stops on an empty queue.
             time.sleep(0.5)
@@ -213,6 +293,7 @@ def run_demo(console: Console, *, timeout_s: float = 50.0) -> int:
             console.print(f"[bold red]notified more than once:[/] {doubled}")
         print_report(console, services, checks, time.monotonic() - started)
         console.print(f"model requests: {len(model.completion_requests)}")
+        print_slack(console, slack, approver)
         from ci_remediator.db.session import dispose_engines
 
         dispose_engines()

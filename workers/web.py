@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from flask import Flask
+from werkzeug.serving import make_server
 
 from ci_remediator.domain import FollowUp
 from ci_remediator.web import create_app
@@ -17,3 +20,16 @@ def create_web_app() -> Flask:
         send_follow_ups(app, follow_ups)
 
     return create_app(enqueue=enqueue)
+
+
+@contextmanager
+def serving(host: str = "127.0.0.1") -> Iterator[str]:
+    """The web app on a loopback port in this process (the demo's /slack/events); its URL."""
+    server = make_server(host, 0, create_web_app(), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="web", daemon=True)
+    thread.start()
+    try:
+        yield f"http://{host}:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)

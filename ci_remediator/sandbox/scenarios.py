@@ -11,6 +11,7 @@ from ci_remediator.sandbox.github import GitHubSandbox
 
 WEB = "acme/web"
 PAYMENTS = "acme/payments"
+INFRA = "acme/infra"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,33 @@ DEMO_RUNS: tuple[ScenarioRun, ...] = (
     ),
 )
 
+# `ci-remediator demo` adds Slack: the protected repository's request is approved by a click
+# in the Slack sandbox, and a second protected repository's request is left to expire.
+SLACK_DEMO_RUNS: tuple[ScenarioRun, ...] = (
+    *(run for run in DEMO_RUNS if run.repository != PAYMENTS),
+    ScenarioRun(
+        "protected repo, approved in Slack",
+        PAYMENTS,
+        "CI",
+        "integration",
+        "registry_503.log",
+        ("success",),
+        FailureState.RESOLVED,
+        1,
+    ),
+    ScenarioRun(
+        "protected repo, nobody decides",
+        INFRA,
+        "CI",
+        "integration",
+        "network_blip.log",
+        ("success",),
+        FailureState.EXPIRED,
+        0,
+    ),
+)
+DEMO_APPROVER = "U0DEMOAPPROVER"
+
 DEMO_CONFIG: dict[str, Any] = {
     "repositories": [WEB, PAYMENTS],
     "protected_repositories": [PAYMENTS],
@@ -91,9 +119,11 @@ def demo_log(name: str) -> str:
     return (resources.files("ci_remediator.sandbox") / "data" / "logs" / name).read_text("utf-8")
 
 
-def install_demo_scenario(sandbox: GitHubSandbox) -> dict[int, ScenarioRun]:
+def install_demo_scenario(
+    sandbox: GitHubSandbox, runs: tuple[ScenarioRun, ...] = DEMO_RUNS
+) -> dict[int, ScenarioRun]:
     """Add the repositories and failed runs; the scenario run for each GitHub run id."""
-    for repository in dict.fromkeys(run.repository for run in DEMO_RUNS):
+    for repository in dict.fromkeys(run.repository for run in runs):
         sandbox.add_repository(repository)
     return {
         sandbox.add_failed_run(
@@ -104,5 +134,5 @@ def install_demo_scenario(sandbox: GitHubSandbox) -> dict[int, ScenarioRun]:
             rerun_conclusions=run.rerun_conclusions,
             polls_until_complete=2,
         ): run
-        for run in DEMO_RUNS
+        for run in runs
     }
