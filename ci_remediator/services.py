@@ -6,6 +6,7 @@ and nowhere else (the sandbox is just a GitHub at another base URL).
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -97,6 +98,14 @@ class Services:
     @cached_property
     def knowledge_base(self) -> KnowledgeBase:
         return load_knowledge_base(self.config.file.knowledge_base_file)
+
+    @property
+    def notifier_credential(self) -> str | None:
+        """The Slack token's fingerprint (a changed token is a new credential), or None."""
+        token = self.config.settings.slack_bot_token
+        if token is None:
+            return None
+        return "slack:" + hashlib.sha256(token.get_secret_value().encode()).hexdigest()[:16]
 
     @cached_property
     def notifier(self) -> Notifier:

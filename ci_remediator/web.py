@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from ci_remediator.db.audit import record_audit
+from ci_remediator.db.refused_credentials import credential_disabled
 from ci_remediator.domain import FollowUp
 from ci_remediator.github.webhook_signature import SIGNATURE_HEADER, signature_is_valid
 from ci_remediator.pipeline.decide import decide_approval
@@ -39,11 +40,17 @@ def create_app(
 
     @app.get("/healthz")
     def healthz() -> tuple[dict[str, str], int]:
+        current = services()
         try:
-            with services().sessions() as session:
+            with current.sessions() as session:
                 session.execute(text("SELECT 1"))
+                slack = current.notifier_credential
+                refused = slack is not None and credential_disabled(session, slack)
         except Exception as error:  # noqa: BLE001 - health reports any fault as unhealthy
             return {"status": "unhealthy", "database": type(error).__name__}, 503
+        if refused:
+            # Remediation goes on; people are not being told. Degraded, not down.
+            return {"status": "degraded", "slack": "the bot token was refused"}, 200
         return {"status": "ok"}, 200
 
     @app.get("/metrics")

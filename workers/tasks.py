@@ -225,7 +225,12 @@ def notify(self: PipelineTask, failure_id: int, event: str | None = None) -> Non
     try:
         with self.step_scope(failure_id=failure_id) as scope:
             scope.send_after_commit(
-                notify_stage(scope.session, failure_id=failure_id, notifier=self.services.notifier)
+                notify_stage(
+                    scope.session,
+                    failure_id=failure_id,
+                    notifier=self.services.notifier,
+                    notifier_credential=self.services.notifier_credential,
+                )
             )
     finally:
         self.services.coordinator.release(lock, token)

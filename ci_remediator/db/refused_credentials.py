@@ -1,4 +1,5 @@
-"""Credentials GitHub refused: polling with one stops, and one critical alert says so."""
+"""Credentials a service refused (GitHub: polling stops; Slack: messages wait), each marked
+once so one critical alert says so."""
 
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ def credential_disabled(session: Session, fingerprint: str) -> bool:
     )
 
 
-def disable_credential(session: Session, *, fingerprint: str, reason: str) -> bool:
+def disable_credential(
+    session: Session, *, fingerprint: str, reason: str, service: str = "github"
+) -> bool:
     """Mark the credential refused; True only for the call that marked it (alert once)."""
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     marked = session.scalar(
@@ -34,7 +37,7 @@ def disable_credential(session: Session, *, fingerprint: str, reason: str) -> bo
         return False
     record_audit(
         session,
-        actor="github",
+        actor=service,
         action="credential_disabled",
         outcome="failure",
         detail={"credential": fingerprint, "reason": reason[:500]},

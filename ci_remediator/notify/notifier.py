@@ -27,6 +27,11 @@ class NotifierUnavailableError(Exception):
         self.retry_after_s = retry_after_s
 
 
+class NotifierRefusedError(NotifierUnavailableError):
+    """The notifier refused our credential (Slack: invalid_auth, token_revoked ...). Messages
+    stay queued for a working token; people are told once, on the console and in the log."""
+
+
 class Notifier(Protocol):
     def send(self, message: StageMessage, *, thread: ThreadRef | None) -> ThreadRef | None:
         """Deliver; the thread this failure's messages go to (None when there is none).

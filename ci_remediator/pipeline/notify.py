@@ -9,6 +9,7 @@ this: the pipeline's own transactions do not touch these rows.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy import select
@@ -17,14 +18,29 @@ from sqlalchemy.orm import Session
 from ci_remediator.db.audit import record_audit
 from ci_remediator.db.base import utcnow
 from ci_remediator.db.models import Notification, NotificationStatus, NotificationThread
+from ci_remediator.db.refused_credentials import disable_credential
 from ci_remediator.domain import NOTHING_TO_DO, StageEvent, StepResult
 from ci_remediator.notify.messages import build_stage_message
-from ci_remediator.notify.notifier import Notifier, NotifierUnavailableError, ThreadRef
+from ci_remediator.notify.notifier import (
+    Notifier,
+    NotifierRefusedError,
+    NotifierUnavailableError,
+    ThreadRef,
+)
+
+log = logging.getLogger(__name__)
 
 
 def notify_stage(
-    session: Session, *, failure_id: int, notifier: Notifier, now: datetime | None = None
+    session: Session,
+    *,
+    failure_id: int,
+    notifier: Notifier,
+    notifier_credential: str | None = None,
+    now: datetime | None = None,
 ) -> StepResult:
+    """`notifier_credential` names the notifier's credential (its fingerprint): when the
+    notifier refuses it, it is marked refused once (a critical log line, /healthz degraded)."""
     pending = session.scalars(
         select(Notification)
         .where(
@@ -49,6 +65,15 @@ def notify_stage(
             posted = notifier.send(message, thread=thread)
         except NotifierUnavailableError as unavailable:
             notification.last_error = str(unavailable)[:500]
+            if isinstance(unavailable, NotifierRefusedError) and notifier_credential:
+                newly = disable_credential(
+                    session,
+                    fingerprint=notifier_credential,
+                    reason=str(unavailable),
+                    service="slack",
+                )
+                if newly:
+                    log.critical("%s: notifications wait for a working token", unavailable)
             return StepResult(waiting=True, retry_after_s=unavailable.retry_after_s)
         notification.status = NotificationStatus.DELIVERED
         notification.delivered_at = now or utcnow()

@@ -19,13 +19,20 @@ from slack_sdk.errors import SlackApiError
 from ci_remediator.config import SlackChannels
 from ci_remediator.domain import StageEvent
 from ci_remediator.notify.messages import StageMessage, SystemAlert
-from ci_remediator.notify.notifier import NotifierUnavailableError, ThreadRef
+from ci_remediator.notify.notifier import (
+    NotifierRefusedError,
+    NotifierUnavailableError,
+    ThreadRef,
+)
 from ci_remediator.notify.untrusted import slack_code_block, slack_escape
 from ci_remediator.slack.blocks import approval_request_blocks
 
 log = logging.getLogger(__name__)
 
 CRITICAL_EVENTS = frozenset({StageEvent.ERRORED, StageEvent.EXPIRED})
+REFUSED_TOKEN_ERRORS = frozenset(
+    {"invalid_auth", "not_authed", "token_revoked", "account_inactive"}
+)
 SLACK_TIMEOUT_S = 10
 
 
@@ -90,6 +97,8 @@ class SlackNotifier:
             status = error.response.status_code
             retry_after = error.response.headers.get("Retry-After") if status == 429 else None
             reason = error.response.get("error") if isinstance(error.response.data, dict) else ""
+            if reason in REFUSED_TOKEN_ERRORS:
+                raise NotifierRefusedError(f"Slack refused the bot token ({reason})") from error
             if status not in (429,) and status < 500:
                 log.error("Slack refused a message (%s %s): kept queued", status, reason)
             raise NotifierUnavailableError(

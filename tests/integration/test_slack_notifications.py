@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pytest
 from sqlalchemy import select
 
 from ci_remediator.db.models import Failure, Notification, NotificationStatus
@@ -14,7 +15,7 @@ from ci_remediator.pipeline.detect import follow_ups_for_new_failure
 from ci_remediator.pipeline.notify import notify_stage
 from ci_remediator.sandbox.github import GitHubSandbox
 from ci_remediator.sandbox.scenarios import PAYMENTS, demo_log
-from ci_remediator.sandbox.slack import SlackSandbox
+from ci_remediator.sandbox.slack import BOT_TOKEN, SlackSandbox
 from ci_remediator.sandbox.slack_actions import ButtonClick, InteractivitySender
 from ci_remediator.services import Services
 from ci_remediator.slack.blocks import ActionId
@@ -150,3 +151,43 @@ def test_a_failure_needing_approval_gets_one_thread_a_request_and_one_rerun_on_a
     assert len(parents) == 1  # one thread for the failure
     assert all(m.thread_ts == parents[0].ts for m in slack.messages(ALERTS)[1:])
     assert any(u for u in slack.message(APPROVALS, request.ts).updates)
+
+
+def test_a_refused_bot_token_is_told_once_degrades_health_and_loses_no_message(
+    slack_services: Services,
+    sandbox: GitHubSandbox,
+    slack: SlackSandbox,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from ci_remediator.web import create_app
+
+    with slack_services.sessions() as session, session.begin():
+        first = record_sandbox_failure(session, slack_services, sandbox)
+        second = record_sandbox_failure(session, slack_services, sandbox)
+        for failure_id in (first, second):
+            notice(session, failure_id, StageEvent.DETECTED)
+    slack.revoke_token(BOT_TOKEN)
+
+    def deliver(failure_id: int) -> bool:
+        with slack_services.sessions() as session, session.begin():
+            return notify_stage(
+                session,
+                failure_id=failure_id,
+                notifier=slack_services.notifier,
+                notifier_credential=slack_services.notifier_credential,
+            ).waiting
+
+    with caplog.at_level("CRITICAL"):
+        assert deliver(first)
+        assert deliver(second)
+        assert deliver(first)
+    refused = [r for r in caplog.records if "refused the bot token" in r.getMessage()]
+    assert len(refused) == 1  # one alert, however many messages wait
+    health = create_app(services=lambda: slack_services).test_client().get("/healthz")
+    assert (health.status_code, health.get_json()["status"]) == (200, "degraded")
+    assert texts(slack, ALERTS) == []
+    with slack_services.sessions() as session:
+        waiting = session.scalars(
+            select(Notification).where(Notification.status == NotificationStatus.PENDING)
+        ).all()
+        assert {row.failure_id for row in waiting} == {first, second}
