@@ -19,6 +19,7 @@ from celery import Celery, Task
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
+from ci_remediator.db.notices import notice
 from ci_remediator.db.refused_credentials import credential_disabled, disable_credential
 from ci_remediator.db.transitions import StaleStateError, mark_errored
 from ci_remediator.domain import FollowUp, StageEvent, Step, StepResult
@@ -188,5 +189,6 @@ class PipelineTask(Task):
                 error=f"{type(error).__name__}: {error}",
                 actor=self.name,
             )
-        if moved:
-            send_follow_ups(self.app, [FollowUp(Step.NOTIFY, failure_id, event=StageEvent.ERRORED)])
+            # The critical notice is a row written with the transition, like every other.
+            follow_ups = [notice(session, failure_id, StageEvent.ERRORED)] if moved else []
+        send_follow_ups(self.app, follow_ups)

@@ -1,4 +1,4 @@
-"""The notifier interface and delivery that never blocks remediation."""
+"""The notifier interface: what a notifier returns (the thread) and how it says "later"."""
 
 from __future__ import annotations
 

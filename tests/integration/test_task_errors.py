@@ -130,3 +130,18 @@ def test_a_refused_credential_is_disabled_once_and_the_failure_waits(
     assert state(services, failure_id) is FailureState.DETECTED
     with services.sessions() as session:
         assert credential_disabled(session, services.github_credential.fingerprint)
+
+
+def test_an_errored_failure_queues_its_critical_notice(
+    services: Services, gate_task: PipelineTask, failure_id: int
+) -> None:
+    from sqlalchemy import select
+
+    from ci_remediator.db.models import Notification
+
+    gate_task._handle_error(ValueError("bug"), failure_id=failure_id)
+    with services.sessions() as session:
+        events = session.scalars(
+            select(Notification.event).where(Notification.failure_id == failure_id)
+        ).all()
+    assert events == ["errored"]
