@@ -36,7 +36,12 @@ approvals_app = typer.Typer(
 )
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
+memories_app = typer.Typer(
+    help='Remembered decisions ("Approve and always", "Reject and never ask"): list, revoke.',
+    no_args_is_help=True,
+)
 app.add_typer(approvals_app, name="approvals")
+app.add_typer(memories_app, name="memories")
 
 console = Console()
 errors = Console(stderr=True)
@@ -114,7 +119,12 @@ def approvals_list(
 
 
 def _decide(
-    approval_id: int, decision: Decision, reason: str | None, on_behalf_of: str | None
+    approval_id: int,
+    decision: Decision,
+    reason: str | None,
+    on_behalf_of: str | None,
+    *,
+    remember: bool = False,
 ) -> None:
     import getpass
 
@@ -134,6 +144,7 @@ def _decide(
             config=config,
             on_behalf_of=on_behalf_of,
             reason=reason,
+            remember=remember,
         )
     if not result.changed:
         errors.print(f"[bold red]refused:[/] {escape(result.message)}", highlight=False)
@@ -157,9 +168,17 @@ def approvals_approve(
     on_behalf_of: Annotated[
         str | None, typer.Option("--as", help="Recorded as 'on behalf of'.")
     ] = None,
+    always: Annotated[
+        bool,
+        typer.Option(
+            "--always",
+            help="Also approve this action for this failure in this repository from now on "
+            "(trust_memory_days; where allow_trust_memory is on).",
+        ),
+    ] = False,
 ) -> None:
     """Approve: the remediation runs (you must be in `approvers`)."""
-    _decide(approval_id, Decision.APPROVE, None, on_behalf_of)
+    _decide(approval_id, Decision.APPROVE, None, on_behalf_of, remember=always)
 
 
 @approvals_app.command("reject")
@@ -169,9 +188,89 @@ def approvals_reject(
     on_behalf_of: Annotated[
         str | None, typer.Option("--as", help="Recorded as 'on behalf of'.")
     ] = None,
+    never: Annotated[
+        bool,
+        typer.Option(
+            "--never",
+            help="Also never ask about this action for this failure in this repository again "
+            "(trust_memory_days; where allow_trust_memory is on).",
+        ),
+    ] = False,
 ) -> None:
     """Reject: nothing runs, the failure is closed as rejected."""
-    _decide(approval_id, Decision.REJECT, reason, on_behalf_of)
+    _decide(approval_id, Decision.REJECT, reason, on_behalf_of, remember=never)
+
+
+@memories_app.command("list")
+def memories_list(
+    show_all: Annotated[bool, typer.Option("--all", help="Expired and revoked ones too.")] = False,
+    output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TEXT,
+) -> None:
+    """Remembered decisions in force (oldest first): id, repository, action, decision, who."""
+    from rich.table import Table
+
+    from ci_remediator.db.decision_memories import list_memories
+    from ci_remediator.services import Services
+
+    services = Services(_config_or_exit())
+    with services.sessions() as session:
+        memories = list_memories(session, include_inactive=show_all)
+        rows = [
+            {
+                "id": memory.id,
+                "repository": memory.repository,
+                "fingerprint": memory.fingerprint,
+                "action": memory.action.value,
+                "decision": memory.decision.value,
+                "decided_by": memory.decided_by,
+                "via": memory.decided_via,
+                "approved_risk": memory.approved_risk,
+                "created_at": memory.created_at.isoformat(),
+                "expires_at": memory.expires_at.isoformat(),
+                "revoked_by": memory.revoked_by,
+            }
+            for memory in memories
+        ]
+    if output is OutputFormat.JSON:
+        console.print_json(json.dumps(rows))
+        return
+    table = Table(title="Remembered decisions", title_justify="left")
+    for column in ("id", "repository", "failure", "action", "decision", "by", "until", "revoked"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            str(row["id"]),
+            str(row["repository"]),
+            str(row["fingerprint"])[:12],
+            str(row["action"]),
+            str(row["decision"]),
+            f"{row['decided_by']} via {row['via']}",
+            str(row["expires_at"])[:16],
+            str(row["revoked_by"] or ""),
+        )
+    console.print(table)
+
+
+@memories_app.command("revoke")
+def memories_revoke(
+    memory_id: Annotated[int, typer.Argument(help="The memory's id (memories list).")],
+    reason: Annotated[str | None, typer.Option(help="Why: kept in the audit trail.")] = None,
+) -> None:
+    """Forget a remembered decision: the next such failure asks again. Audited."""
+    import getpass
+
+    from ci_remediator.db.decision_memories import revoke_memory
+    from ci_remediator.services import Services
+
+    services = Services(_config_or_exit())
+    with services.sessions() as session, session.begin():
+        memory = revoke_memory(
+            session, memory_id=memory_id, revoked_by=getpass.getuser(), reason=reason
+        )
+    if memory is None:
+        errors.print(f"[bold red]refused:[/] no memory {memory_id} in force", highlight=False)
+        raise typer.Exit(1)
+    console.print(f"memory {memory_id} revoked: {escape(memory.repository)} asks again")
 
 
 @app.command("analyze-log")

@@ -84,6 +84,8 @@ def validate_workflow_file(name: str) -> str:
 RepoName = Annotated[str, Field(pattern=REPO_NAME_PATTERN)]
 # A year: a deadline further out is a typo (and 1e20 hours cannot be added to a date at all).
 MAX_APPROVAL_TIMEOUT_HOURS = 24 * 366
+# A remembered decision outliving a quarter is a policy, and belongs in config.json instead.
+MAX_TRUST_MEMORY_DAYS = 90
 # Dispatch targets and cache keys reach GitHub: only file names and run-metadata templates.
 WorkflowFile = Annotated[str, AfterValidator(validate_workflow_file)]
 CacheKeyTemplate = Annotated[str, AfterValidator(validate_template)]
@@ -100,8 +102,6 @@ class _Strict(BaseModel):
 # Keys of the product's configuration that nothing acts on yet. Setting one is refused, naming
 # it, rather than accepted and silently ignored (a promise the service would not keep).
 NOT_SUPPORTED_YET: dict[str, str] = {
-    "trust_memory_days": "remembered approvals are not built yet",
-    "allow_trust_memory": "remembered approvals are not built yet",
     "retention_days": "the retention sweep is not built yet",
     "audit_retention_days": "the retention sweep is not built yet",
     "remediation_workflows": "the catalog cannot dispatch workflows yet",
@@ -147,6 +147,7 @@ class PolicyOverrides(_Strict):
     remediation_workflows: tuple[WorkflowFile, ...] | None = None
     cache_key_templates: tuple[CacheKeyTemplate, ...] | None = None
     allow_trust_memory: bool | None = None
+    trust_memory_days: int | None = Field(default=None, ge=1, le=MAX_TRUST_MEMORY_DAYS)
 
     @model_validator(mode="after")
     def _nothing_unsupported(self) -> PolicyOverrides:
@@ -176,7 +177,7 @@ class FileConfig(_Strict):
     knowledge_base_file: Path | None = None
     remediation_workflows: tuple[WorkflowFile, ...] = ()
     cache_key_templates: tuple[CacheKeyTemplate, ...] = ()
-    trust_memory_days: int = Field(default=7, ge=0)
+    trust_memory_days: int = Field(default=7, ge=1, le=MAX_TRUST_MEMORY_DAYS)
     allow_trust_memory: bool = False
     retention_days: int = Field(default=90, ge=1)
     audit_retention_days: int = Field(default=365, ge=1)
@@ -221,6 +222,7 @@ class RepositoryPolicy(_Strict):
     remediation_workflows: tuple[str, ...]
     cache_key_templates: tuple[str, ...]
     allow_trust_memory: bool
+    trust_memory_days: int
 
     def is_sensitive_workflow(self, name: str) -> bool:
         lowered = name.lower()
@@ -337,6 +339,7 @@ def resolve_policy(file: FileConfig, repository: str) -> RepositoryPolicy:
         "remediation_workflows": file.remediation_workflows,
         "cache_key_templates": file.cache_key_templates,
         "allow_trust_memory": file.allow_trust_memory,
+        "trust_memory_days": file.trust_memory_days,
     }
     explicit = overrides.model_dump(exclude_none=True)
     # Being listed as protected at the top level cannot be undone by an override: protection

@@ -127,6 +127,8 @@ class GateDecisionResult:
     verdict: Verdict
     effective_risk: int
     reasons: tuple[str, ...] = field(default_factory=tuple)
+    # The remembered human decision that made this verdict, when one did.
+    memory_id: int | None = None
 
 
 class Step(StrEnum):

@@ -122,6 +122,7 @@ def _add_slack_interactivity(
                 decided_by=click.user_id,
                 via="slack",
                 config=current.config,
+                remember=click.remember,
             )
         if result.follow_ups and enqueue is not None:
             try:

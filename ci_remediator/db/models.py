@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ci_remediator.db.base import Base, utcnow
-from ci_remediator.domain import ActionKind, Category, Effort, FailureState, Verdict
+from ci_remediator.domain import ActionKind, Category, Decision, Effort, FailureState, Verdict
 
 JsonDocument = JSON().with_variant(JSONB(), "postgresql")
 # SQLite only auto-increments INTEGER PRIMARY KEY; BIGINT elsewhere.
@@ -113,6 +113,9 @@ class Failure(Base):
     )
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Noise control: the first failure of a burst with the same fingerprint in this repository.
+    # Its Slack message is updated with this run instead of this run starting a thread.
+    burst_of: Mapped[int | None] = mapped_column(ForeignKey("failures.id", ondelete="SET NULL"))
 
     analysis: Mapped[Analysis | None] = relationship(back_populates="failure", uselist=False)
     gate_decision: Mapped[GateDecision | None] = relationship(uselist=False)
@@ -198,6 +201,35 @@ class ApprovalRequest(Base):
     decided_via: Mapped[str | None] = mapped_column(String(16))
     on_behalf_of: Mapped[str | None] = mapped_column(String(100))
     decision_reason: Mapped[str | None] = mapped_column(Text)
+    # Days an "Approve and always" / "Reject and never ask" would be remembered for; None when
+    # the gate did not offer them (memory off, a protected repository, a sensitive run).
+    memory_days: Mapped[int | None]
+
+
+class DecisionMemory(Base):
+    """A human's "always" or "never" for one action on one failure fingerprint in one
+    repository, until it expires or is revoked. The gate reads it; it never covers a protected
+    repository or a sensitive run, and never lifts a cap or an open breaker."""
+
+    __tablename__ = "decision_memories"
+    __table_args__ = (Index("ix_decision_memories_lookup", "repository", "fingerprint", "action"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    repository: Mapped[str] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    action: Mapped[ActionKind] = mapped_column(_enum(ActionKind, "action_kind"))
+    decision: Mapped[Decision] = mapped_column(_enum(Decision, "memory_decision"))
+    decided_by: Mapped[str] = mapped_column(String(100))
+    decided_via: Mapped[str] = mapped_column(String(16))
+    # The effective risk the human saw: a remembered approval covers no riskier repeat.
+    approved_risk: Mapped[int]
+    approval_id: Mapped[int | None] = mapped_column(
+        ForeignKey("approval_requests.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(100))
 
 
 class Remediation(Base):

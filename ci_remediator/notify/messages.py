@@ -37,6 +37,8 @@ class StageMessage:
     repository: str = ""
     untrusted: tuple[str, ...] = ()
     approval_id: int | None = None
+    # Set on an approval request that offers "always" / "never": for how many days.
+    memory_days: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,9 @@ def _lines_for(
     elif event is StageEvent.APPROVAL_REQUESTED and decision is not None:
         lines.append(f"{decision.action.value} at risk {decision.effective_risk}/10")
         lines.extend(decision.reasons)
+        if approval is not None:
+            always = " [--always]" if approval.memory_days is not None else ""
+            lines.append(f"without Slack: ci-remediator approvals approve {approval.id}{always}")
     elif event is StageEvent.REMEDIATION_STARTED and remediation is not None:
         lines.append(f"{remediation.action.value} -> attempt {remediation.target_attempt}")
     elif event is StageEvent.RESOLVED and remediation is not None:
@@ -145,6 +150,7 @@ def build_stage_message(
         repository=failure.repository,
         untrusted=_untrusted_for(event, analysis),
         approval_id=approval.id if approval is not None else None,
+        memory_days=approval.memory_days if approval is not None else None,
     )
 
 

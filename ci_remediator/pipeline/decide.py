@@ -6,6 +6,11 @@ or operating-system user names for the CLI), whatever a message or its button sa
 decision is a guarded update (`WHERE status = 'pending'`): a double click, a second approver or
 a replayed request finds it decided and changes nothing. Every refusal is audited by who and
 why, never by the request's token or `response_url`.
+
+"Approve and always" / "Reject and never ask" (`remember=True`) also store the decision for the
+repository, the failure's fingerprint and the action, for the days the request offered (never
+more than the repository allows now). A request that did not offer it, or a repository that no
+longer allows it, refuses the whole click: nothing is decided by halves.
 """
 
 from __future__ import annotations
@@ -14,13 +19,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ci_remediator.config import AppConfig
 from ci_remediator.db.audit import record_audit
 from ci_remediator.db.base import utcnow
-from ci_remediator.db.models import ApprovalRequest, ApprovalStatus, Failure
+from ci_remediator.db.decision_memories import remember_decision
+from ci_remediator.db.models import (
+    Analysis,
+    ApprovalRequest,
+    ApprovalStatus,
+    DecisionMemory,
+    Failure,
+    GateDecision,
+)
 from ci_remediator.db.notices import notice
 from ci_remediator.db.transitions import require_transition
 from ci_remediator.domain import Decision, FailureState, FollowUp, StageEvent, Step, StepResult
@@ -36,6 +49,7 @@ class DecisionOutcome(StrEnum):
     ALREADY_DECIDED = "already_decided"
     EXPIRED = "expired"
     UNKNOWN_REQUEST = "unknown_request"
+    NOT_REMEMBERABLE = "not_rememberable"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,6 +58,7 @@ class DecisionResult(StepResult):
     # What to tell the person who decided (an ephemeral Slack message, the CLI's answer).
     message: str
     failure_id: int | None = None
+    memory_id: int | None = None
 
     @property
     def changed(self) -> bool:
@@ -60,6 +75,7 @@ def decide_approval(
     config: AppConfig,
     on_behalf_of: str | None = None,
     reason: str | None = None,
+    remember: bool = False,
     now: datetime | None = None,
 ) -> DecisionResult:
     now = now or utcnow()
@@ -77,6 +93,8 @@ def decide_approval(
     if failure is None:  # approval_requests.failure_id is a foreign key: cannot happen
         raise LookupError(f"approval request {approval_id} has no failure")
     refusal = _why_not(approval, failure, config=config, decided_by=decided_by, now=now)
+    if refusal is None and remember:
+        refusal = _why_not_remembered(approval, failure, config=config)
     if refusal is not None:
         outcome, message = refusal
         return _refused(
@@ -142,8 +160,68 @@ def decide_approval(
         )
         follow_ups = (notice(session, failure.id, StageEvent.REJECTED),)
         outcome, message = DecisionOutcome.REJECTED, f"rejected by {decided_by}"
+    memory = (
+        _remember(
+            session, approval, failure, config=config, decision=decision, decided_by=decided_by
+        )
+        if remember
+        else None
+    )
+    if memory is not None:
+        until = f"{memory.expires_at:%Y-%m-%d}"
+        message += (
+            f"; the same failure is approved without asking until {until}"
+            if decision is Decision.APPROVE
+            else f"; the same failure is not asked about again until {until}"
+        )
     return DecisionResult(
-        follow_ups=follow_ups, outcome=outcome, message=message, failure_id=failure.id
+        follow_ups=follow_ups,
+        outcome=outcome,
+        message=message,
+        failure_id=failure.id,
+        memory_id=memory.id if memory is not None else None,
+    )
+
+
+def _why_not_remembered(
+    approval: ApprovalRequest, failure: Failure, *, config: AppConfig
+) -> tuple[DecisionOutcome, str] | None:
+    policy = config.policy_for(failure.repository)
+    if approval.memory_days is None or not policy.allow_trust_memory or policy.protected:
+        return (
+            DecisionOutcome.NOT_REMEMBERABLE,
+            "this request cannot be remembered (protected repository, sensitive run, or "
+            "allow_trust_memory is off); decide it once instead. Nothing changed",
+        )
+    return None
+
+
+def _remember(
+    session: Session,
+    approval: ApprovalRequest,
+    failure: Failure,
+    *,
+    config: AppConfig,
+    decision: Decision,
+    decided_by: str,
+) -> DecisionMemory:
+    analysis = session.scalar(select(Analysis).where(Analysis.failure_id == failure.id))
+    gate = session.scalar(select(GateDecision).where(GateDecision.failure_id == failure.id))
+    if analysis is None or not analysis.fingerprint or gate is None or approval.memory_days is None:
+        # The gate offers memory only with all three: a request without them was forged.
+        raise LookupError(f"approval request {approval.id} offered no memory")
+    return remember_decision(
+        session,
+        repository=failure.repository,
+        fingerprint=analysis.fingerprint,
+        action=approval.action,
+        decision=decision,
+        decided_by=decided_by,
+        via=approval.decided_via or "slack",
+        days=min(approval.memory_days, config.policy_for(failure.repository).trust_memory_days),
+        approved_risk=gate.effective_risk,
+        approval_id=approval.id,
+        failure_id=failure.id,
     )
 
 

@@ -8,7 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ci_remediator.config import AppConfig
+from ci_remediator.db.audit import record_audit
 from ci_remediator.db.base import utcnow
+from ci_remediator.db.decision_memories import active_memory
 from ci_remediator.db.models import (
     Analysis,
     ApprovalRequest,
@@ -31,7 +33,14 @@ from ci_remediator.domain import (
 )
 from ci_remediator.policy.breaker import breaker_is_open
 from ci_remediator.policy.catalog import action_spec
-from ci_remediator.policy.safety_gate import AutoHistory, GateInput, RunContext, evaluate_gate
+from ci_remediator.policy.safety_gate import (
+    AutoHistory,
+    GateInput,
+    RememberedDecision,
+    RunContext,
+    evaluate_gate,
+    never_remembered_reasons,
+)
 
 ACTOR = "safety_gate"
 
@@ -92,6 +101,25 @@ def automatic_outcomes(session: Session, *, repository: str, limit: int) -> list
     return [status is RemediationStatus.SUCCEEDED for status in statuses]
 
 
+def remembered_decision(
+    session: Session, *, analysis: Analysis, repository: str, action: ActionKind, now: datetime
+) -> RememberedDecision | None:
+    if not analysis.fingerprint:
+        return None
+    memory = active_memory(
+        session, repository=repository, fingerprint=analysis.fingerprint, action=action, now=now
+    )
+    if memory is None:
+        return None
+    return RememberedDecision(
+        memory_id=memory.id,
+        decision=memory.decision,
+        decided_by=memory.decided_by,
+        expires_at=memory.expires_at,
+        approved_risk=memory.approved_risk,
+    )
+
+
 def open_remediation(
     session: Session, *, failure: Failure, action: ActionKind, approved_by: str | None = None
 ) -> Remediation:
@@ -119,30 +147,44 @@ def gate_failure(session: Session, *, failure_id: int, config: AppConfig) -> Ste
     policy = config.policy_for(failure.repository)
     breaker = config.file.breaker
     action = action_spec(analysis.proposed_action)
-    decision = evaluate_gate(
-        GateInput(
-            model_risk=analysis.risk_score,
-            rules_risk=analysis.rules_risk_score,
-            policy=policy,
-            action=action,
-            run=RunContext(
-                workflow_name=failure.workflow_name,
-                event=failure.event,
-                head_branch=failure.head_branch,
-                from_fork=failure.from_fork,
-                deployment_environments=tuple(failure.deployment_environments or ()),
-                workflow_path=failure.workflow_path,
-                job_names=tuple(analysis.failed_jobs or ()),
-            ),
-            history=count_auto_history(session, failure=failure, now=now),
-            max_auto_per_hour=config.file.max_auto_per_hour,
-            breaker_open=breaker_is_open(
-                automatic_outcomes(session, repository=failure.repository, limit=breaker.window),
-                window=breaker.window,
-                min_success_rate=breaker.min_success_rate,
-            ),
+    gate_input = GateInput(
+        model_risk=analysis.risk_score,
+        rules_risk=analysis.rules_risk_score,
+        policy=policy,
+        action=action,
+        run=RunContext(
+            workflow_name=failure.workflow_name,
+            event=failure.event,
+            head_branch=failure.head_branch,
+            from_fork=failure.from_fork,
+            deployment_environments=tuple(failure.deployment_environments or ()),
+            workflow_path=failure.workflow_path,
+            job_names=tuple(analysis.failed_jobs or ()),
+        ),
+        history=count_auto_history(session, failure=failure, now=now),
+        max_auto_per_hour=config.file.max_auto_per_hour,
+        breaker_open=breaker_is_open(
+            automatic_outcomes(session, repository=failure.repository, limit=breaker.window),
+            window=breaker.window,
+            min_success_rate=breaker.min_success_rate,
+        ),
+        # Memories are read only while the repository allows them: turning
+        # allow_trust_memory off stops every one at once.
+        remembered=remembered_decision(
+            session, analysis=analysis, repository=failure.repository, action=action.kind, now=now
         )
+        if policy.allow_trust_memory
+        else None,
     )
+    decision = evaluate_gate(gate_input)
+    if decision.memory_id is not None:
+        record_audit(
+            session,
+            actor=ACTOR,
+            action="memory_applied",
+            failure_id=failure_id,
+            detail={"memory_id": decision.memory_id, "verdict": decision.verdict.value},
+        )
     session.add(
         GateDecision(
             failure_id=failure_id,
@@ -162,6 +204,7 @@ def gate_failure(session: Session, *, failure_id: int, config: AppConfig) -> Ste
             "verdict": decision.verdict.value,
             "effective_risk": decision.effective_risk,
             "reasons": list(decision.reasons),
+            **({"memory_id": decision.memory_id} if decision.memory_id is not None else {}),
         },
     )
     if decision.verdict is Verdict.AUTO:
@@ -187,6 +230,11 @@ def gate_failure(session: Session, *, failure_id: int, config: AppConfig) -> Ste
                 action=action.kind,
                 requested_at=now,
                 expires_at=now + timedelta(hours=policy.approval_timeout_hours),
+                memory_days=policy.trust_memory_days
+                if policy.allow_trust_memory
+                and analysis.fingerprint
+                and not never_remembered_reasons(gate_input)
+                else None,
             )
         )
         require_transition(

@@ -3,14 +3,19 @@
 It never performs I/O and never trusts text: it reads only enums and numbers from the analysis,
 so nothing a log line or a model says can widen what it allows. The model can raise the risk,
 never lower it below what the rules alone said (`rules_risk`).
+
+A remembered human decision ("Approve and always", "Reject and never ask") stands in for the
+human's judgement of the risk and of an action that always asks, up to the risk they saw; it
+never covers a protected repository or a sensitive run, and never lifts a cap or an open breaker.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from ci_remediator.config import RepositoryPolicy
-from ci_remediator.domain import GateDecisionResult, Verdict
+from ci_remediator.domain import Decision, GateDecisionResult, Verdict
 from ci_remediator.policy.catalog import ActionSpec
 
 PROTECTED_BRANCH_RISK = 2
@@ -48,6 +53,25 @@ class AutoHistory:
 
 
 @dataclass(frozen=True, slots=True)
+class RememberedDecision:
+    """An unrevoked, unexpired memory for this repository, failure fingerprint and action."""
+
+    memory_id: int
+    decision: Decision
+    decided_by: str
+    expires_at: datetime
+    # The effective risk the human saw when deciding: an approval covers no more than that.
+    approved_risk: int
+
+    def describe(self) -> str:
+        said = "approval" if self.decision is Decision.APPROVE else "rejection"
+        return (
+            f"remembered {said} #{self.memory_id} by {self.decided_by} "
+            f"(until {self.expires_at:%Y-%m-%d %H:%M} UTC)"
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class GateInput:
     model_risk: int
     rules_risk: int
@@ -57,6 +81,7 @@ class GateInput:
     history: AutoHistory = AutoHistory()
     max_auto_per_hour: int = 30
     breaker_open: bool = False
+    remembered: RememberedDecision | None = None
 
 
 def effective_risk(gate_input: GateInput) -> int:
@@ -66,15 +91,30 @@ def effective_risk(gate_input: GateInput) -> int:
     return min(risk, MAX_RISK)
 
 
-def evaluate_gate(gate_input: GateInput) -> GateDecisionResult:
-    policy, action, run, history = (
-        gate_input.policy,
-        gate_input.action,
-        gate_input.run,
-        gate_input.history,
-    )
-    risk = effective_risk(gate_input)
+def never_remembered_reasons(gate_input: GateInput) -> tuple[str, ...]:
+    """Why this run always goes to a human, whatever anyone remembered: a protected repository
+    or a sensitive run (DESIGN.md section 7). Empty when a memory may cover it."""
+    policy, run = gate_input.policy, gate_input.run
     sensitive = run.sensitive_names(policy)
+    checks = (
+        (policy.protected, "repository is protected"),
+        (bool(sensitive), f"{', '.join(map(repr, sensitive))} matches sensitive_workflows"),
+        (
+            run.event == "pull_request_target",
+            "pull_request_target runs carry secrets into untrusted code",
+        ),
+        (run.from_fork, "run comes from a fork"),
+        (
+            bool(run.deployment_environments),
+            f"a job deploys to {', '.join(run.deployment_environments)}",
+        ),
+    )
+    return tuple(reason for applies, reason in checks if applies)
+
+
+def evaluate_gate(gate_input: GateInput) -> GateDecisionResult:
+    policy, action, history = gate_input.policy, gate_input.action, gate_input.history
+    risk = effective_risk(gate_input)
 
     if not action.remediates:
         return GateDecisionResult(
@@ -90,36 +130,55 @@ def evaluate_gate(gate_input: GateInput) -> GateDecisionResult:
             ),
         )
 
-    checks = (
-        (policy.protected, "repository is protected"),
-        (bool(sensitive), f"{', '.join(map(repr, sensitive))} matches sensitive_workflows"),
-        (
-            run.event == "pull_request_target",
-            "pull_request_target runs carry secrets into untrusted code",
-        ),
-        (run.from_fork, "run comes from a fork"),
-        (
-            bool(run.deployment_environments),
-            f"a job deploys to {', '.join(run.deployment_environments)}",
-        ),
-        (action.always_needs_approval, f"{action.kind} always needs approval"),
-        (
-            risk > policy.risk_threshold,
-            f"risk {risk} is above the threshold {policy.risk_threshold}",
-        ),
-        (
-            history.on_this_workflow_today >= policy.max_auto_per_workflow_per_day,
-            "daily automatic remediation cap for this workflow reached",
-        ),
-        (
-            history.organization_last_hour >= gate_input.max_auto_per_hour,
-            "hourly automatic remediation cap reached",
-        ),
-        (gate_input.breaker_open, "circuit breaker is open: automatic success rate collapsed"),
-    )
-    approval_reasons = [reason for applies, reason in checks if applies]
+    always_asked = never_remembered_reasons(gate_input)
+    memory = gate_input.remembered if not always_asked else None
+    if memory is not None and memory.decision is Decision.REJECT:
+        return GateDecisionResult(
+            Verdict.BLOCKED,
+            risk,
+            (f"{memory.describe()}: not remediated, not asked again",),
+            memory_id=memory.memory_id,
+        )
+    judged = [
+        reason
+        for applies, reason in (
+            (action.always_needs_approval, f"{action.kind} always needs approval"),
+            (
+                risk > policy.risk_threshold,
+                f"risk {risk} is above the threshold {policy.risk_threshold}",
+            ),
+        )
+        if applies
+    ]
+    covering = memory if judged and memory is not None and risk <= memory.approved_risk else None
+    limits = [
+        reason
+        for applies, reason in (
+            (
+                history.on_this_workflow_today >= policy.max_auto_per_workflow_per_day,
+                "daily automatic remediation cap for this workflow reached",
+            ),
+            (
+                history.organization_last_hour >= gate_input.max_auto_per_hour,
+                "hourly automatic remediation cap reached",
+            ),
+            (
+                gate_input.breaker_open,
+                "circuit breaker is open: automatic success rate collapsed",
+            ),
+        )
+        if applies
+    ]
+    approval_reasons = [*always_asked, *([] if covering else judged), *limits]
     if approval_reasons:
         return GateDecisionResult(Verdict.NEEDS_APPROVAL, risk, tuple(approval_reasons))
+    if covering is not None:
+        return GateDecisionResult(
+            Verdict.AUTO,
+            risk,
+            (f"{covering.describe()} covers {action.kind} at risk {risk}",),
+            memory_id=covering.memory_id,
+        )
     return GateDecisionResult(
         Verdict.AUTO, risk, (f"risk {risk} is within the threshold {policy.risk_threshold}",)
     )

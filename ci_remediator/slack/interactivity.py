@@ -31,6 +31,8 @@ class Click:
     approval_id: int
     decision: Decision
     user_id: str
+    # "Approve and always" / "Reject and never ask"
+    remember: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +57,7 @@ def build_interactivity_app(
         raise_error_for_unhandled_request=False,
     )
 
-    def on_click(decision: Decision) -> Callable[..., None]:
+    def on_click(decision: Decision, *, remember: bool = False) -> Callable[..., None]:
         def handler(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
             ack()
             action = (body.get("actions") or [{}])[0]
@@ -65,7 +67,14 @@ def build_interactivity_app(
             except ValueError:
                 log.warning("a click carried no approval id; ignored")
                 return
-            answer = decide(Click(approval_id=approval_id, decision=decision, user_id=user_id))
+            answer = decide(
+                Click(
+                    approval_id=approval_id,
+                    decision=decision,
+                    user_id=user_id,
+                    remember=remember,
+                )
+            )
             container = body.get("container") or {}
             channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id"))
             try:
@@ -89,4 +98,6 @@ def build_interactivity_app(
 
     app.action(ActionId.APPROVE.value)(on_click(Decision.APPROVE))
     app.action(ActionId.REJECT.value)(on_click(Decision.REJECT))
+    app.action(ActionId.APPROVE_ALWAYS.value)(on_click(Decision.APPROVE, remember=True))
+    app.action(ActionId.REJECT_NEVER.value)(on_click(Decision.REJECT, remember=True))
     return app

@@ -10,6 +10,7 @@ token, a network error) is "try again later": the message stays queued, remediat
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +35,8 @@ REFUSED_TOKEN_ERRORS = frozenset(
     {"invalid_auth", "not_authed", "token_revoked", "account_inactive"}
 )
 SLACK_TIMEOUT_S = 10
+_CHANNEL_ID = re.compile(r"[A-Z0-9]{1,40}")
+_MESSAGE_TS = re.compile(r"\d{1,12}\.\d{1,8}")
 
 
 class SlackNotifier:
@@ -51,6 +54,7 @@ class SlackNotifier:
         )
         self._channels_for = channels_for
         self._default_channels = default_channels
+        self._workspace_url: str | None = None
 
     def send(self, message: StageMessage, *, thread: ThreadRef | None) -> ThreadRef | None:
         channels = self._channels_for(message.repository)
@@ -63,11 +67,17 @@ class SlackNotifier:
                     title=message.title,
                     facts=[*message.lines, f"run: {message.run_url}"],
                     evidence="\n".join(message.untrusted),
+                    memory_days=message.memory_days,
+                    thread_link=self._permalink(thread),
                 ),
             )
             return thread
         if message.event in CRITICAL_EVENTS:
-            self._post(channel=channels.critical, text=message.title, blocks=_blocks(message))
+            self._post(
+                channel=channels.critical,
+                text=message.title,
+                blocks=_blocks(message, thread_link=self._permalink(thread)),
+            )
             return thread
         if thread is None:
             answer = self._post(
@@ -90,6 +100,26 @@ class SlackNotifier:
             ],
         )
 
+    def _permalink(self, thread: ThreadRef | None) -> str | None:
+        """A link to the failure's thread, built from our own stored channel and ts and the
+        workspace's address (auth.test, asked once): never from message text."""
+        if thread is None or not (
+            _CHANNEL_ID.fullmatch(thread.channel) and _MESSAGE_TS.fullmatch(thread.ts)
+        ):
+            return None
+        if self._workspace_url is None:
+            try:
+                self._workspace_url = str(self._client.auth_test().get("url") or "")
+            except (SlackApiError, OSError) as error:
+                log.warning("no link to the thread: auth.test failed (%s)", error)
+                return None
+        if not self._workspace_url.startswith("https://"):
+            return None
+        return (
+            f"{self._workspace_url.rstrip('/')}/archives/{thread.channel}/"
+            f"p{thread.ts.replace('.', '')}"
+        )
+
     def _post(self, **arguments: Any) -> Any:
         try:
             return self._client.chat_postMessage(**arguments)
@@ -109,10 +139,17 @@ class SlackNotifier:
             raise NotifierUnavailableError(f"Slack unreachable: {error}") from error
 
 
-def _blocks(message: StageMessage) -> list[dict[str, Any]]:
+def _blocks(message: StageMessage, *, thread_link: str | None = None) -> list[dict[str, Any]]:
     blocks = [_section(f"*{slack_escape(message.title)}*")]
     facts = [*message.lines, f"run: {message.run_url}"]
     blocks.append(_section("\n".join(f"• {slack_escape(fact)}" for fact in facts)))
+    if thread_link:
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": f"<{thread_link}|The failure's thread>"}],
+            }
+        )
     if message.untrusted:
         blocks.append(
             {

@@ -27,4 +27,5 @@ def test_migrations_made_every_table(engine: Engine) -> None:
         "disabled_credentials",
         "notifications",
         "notification_threads",
+        "decision_memories",
     }

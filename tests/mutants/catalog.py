@@ -21,6 +21,8 @@ class Mutant:
 
 
 GATE_RULES = ("tests/integration/test_gate_rules.py",)
+SAFETY_PROPERTIES = ("tests/properties/test_safety_properties.py",)
+MEMORIES = ("tests/integration/test_decision_memories.py",)
 
 MUTANTS: tuple[Mutant, ...] = (
     Mutant(
@@ -164,5 +166,47 @@ MUTANTS += (
         "        if not verifier.is_valid_request(body, dict(request.headers)):",
         "        if False:",
         SLACK,
+    ),
+    Mutant(
+        "a remembered decision covers a protected repository or a sensitive run",
+        "ci_remediator/policy/safety_gate.py",
+        "memory = gate_input.remembered if not always_asked else None",
+        "memory = gate_input.remembered",
+        (*SAFETY_PROPERTIES, *MEMORIES),
+    ),
+    Mutant(
+        "a remembered approval covers a riskier repeat",
+        "ci_remediator/policy/safety_gate.py",
+        "risk <= memory.approved_risk",
+        "True",
+        SAFETY_PROPERTIES,
+    ),
+    Mutant(
+        "the gate reads memories while allow_trust_memory is off",
+        "ci_remediator/pipeline/gate.py",
+        "        if policy.allow_trust_memory\n        else None,",
+        "        if True\n        else None,",
+        MEMORIES,
+    ),
+    Mutant(
+        "a click remembers what the request never offered",
+        "ci_remediator/pipeline/decide.py",
+        "if approval.memory_days is None or not policy.allow_trust_memory or policy.protected:",
+        "if False:",
+        MEMORIES,
+    ),
+    Mutant(
+        "a revoked memory still applies",
+        "ci_remediator/db/decision_memories.py",
+        "            DecisionMemory.revoked_at.is_(None),\n",
+        "",
+        MEMORIES,
+    ),
+    Mutant(
+        "an expired memory still applies",
+        "ci_remediator/db/decision_memories.py",
+        "            DecisionMemory.expires_at > (now or utcnow()),\n        )\n        .order_by",
+        "        )\n        .order_by",
+        MEMORIES,
     ),
 )

@@ -2,21 +2,38 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from ci_remediator.config import FileConfig, resolve_policy
-from ci_remediator.domain import ActionKind, Verdict
+from ci_remediator.domain import ActionKind, Decision, Verdict
 from ci_remediator.policy.catalog import CATALOG
 from ci_remediator.policy.safety_gate import (
     AutoHistory,
     GateInput,
+    RememberedDecision,
     RunContext,
     effective_risk,
     evaluate_gate,
+    never_remembered_reasons,
 )
 
 risks = st.integers(min_value=0, max_value=10)
+STRICTNESS = {Verdict.AUTO: 0, Verdict.NEEDS_APPROVAL: 1, Verdict.BLOCKED: 2}
+
+
+def memories(decision: Decision | None = None) -> st.SearchStrategy[RememberedDecision]:
+    return st.builds(
+        RememberedDecision,
+        memory_id=st.integers(1, 10**6),
+        decision=st.just(decision) if decision else st.sampled_from(list(Decision)),
+        decided_by=st.just("U012AB3CD"),
+        expires_at=st.just(datetime(2026, 12, 9, tzinfo=UTC)),
+        approved_risk=risks,
+    )
 
 
 @st.composite
@@ -53,6 +70,7 @@ def gate_inputs(draw: st.DrawFn) -> GateInput:
         run=run,
         history=history,
         breaker_open=draw(st.booleans()),
+        remembered=draw(st.none() | memories()),
     )
 
 
@@ -62,13 +80,21 @@ def test_auto_only_when_every_condition_holds(gate_input: GateInput) -> None:
     if decision.verdict is Verdict.AUTO:
         assert not gate_input.policy.protected
         assert gate_input.action.kind is not ActionKind.NONE
-        assert decision.effective_risk <= gate_input.policy.risk_threshold
         assert gate_input.run.event != "pull_request_target"
         assert not gate_input.run.from_fork
         assert not gate_input.breaker_open
         assert not gate_input.run.deployment_environments
         assert not gate_input.run.sensitive_names(gate_input.policy)
-        assert not gate_input.action.always_needs_approval
+        memory = gate_input.remembered
+        if decision.memory_id is None:
+            assert not gate_input.action.always_needs_approval
+        else:  # a human's remembered approval, and no riskier than what they saw
+            assert memory is not None
+            assert memory.memory_id == decision.memory_id
+            assert memory.decision is Decision.APPROVE
+            assert decision.effective_risk <= memory.approved_risk
+        if decision.effective_risk > gate_input.policy.risk_threshold:
+            assert decision.memory_id is not None
         history, policy = gate_input.history, gate_input.policy
         assert history.on_this_run < policy.max_auto_attempts_per_run
         assert history.on_this_workflow_today < policy.max_auto_per_workflow_per_day
@@ -84,7 +110,7 @@ def test_effective_risk_never_below_rules_or_model_and_within_scale(gate_input: 
 
 @given(gate_inputs(), risks)
 def test_a_higher_model_risk_never_loosens_the_verdict(gate_input: GateInput, extra: int) -> None:
-    strictness = {Verdict.AUTO: 0, Verdict.NEEDS_APPROVAL: 1, Verdict.BLOCKED: 2}
+    strictness = STRICTNESS
     before = evaluate_gate(gate_input).verdict
     raised = GateInput(
         **{**_fields(gate_input), "model_risk": min(10, gate_input.model_risk + extra)}
@@ -100,3 +126,42 @@ def test_every_verdict_carries_a_reason(gate_input: GateInput) -> None:
 
 def _fields(gate_input: GateInput) -> dict:
     return {name: getattr(gate_input, name) for name in GateInput.__dataclass_fields__}
+
+
+@given(gate_inputs(), memories())
+def test_no_memory_changes_the_verdict_on_a_protected_repository_or_a_sensitive_run(
+    gate_input: GateInput, memory: RememberedDecision
+) -> None:
+    if not never_remembered_reasons(gate_input):
+        return
+    forgotten = evaluate_gate(replace(gate_input, remembered=None))
+    remembered = evaluate_gate(replace(gate_input, remembered=memory))
+    assert remembered == forgotten
+    assert remembered.memory_id is None
+
+
+@given(gate_inputs(), memories(Decision.REJECT))
+def test_a_remembered_rejection_only_ever_tightens(
+    gate_input: GateInput, memory: RememberedDecision
+) -> None:
+    forgotten = evaluate_gate(replace(gate_input, remembered=None))
+    remembered = evaluate_gate(replace(gate_input, remembered=memory))
+    assert remembered.verdict is not Verdict.AUTO
+    assert STRICTNESS[remembered.verdict] >= STRICTNESS[forgotten.verdict]
+
+
+@given(gate_inputs(), memories(Decision.APPROVE))
+def test_a_remembered_approval_never_tightens_and_never_lifts_a_cap_or_the_breaker(
+    gate_input: GateInput, memory: RememberedDecision
+) -> None:
+    forgotten = evaluate_gate(replace(gate_input, remembered=None))
+    remembered = evaluate_gate(replace(gate_input, remembered=memory))
+    assert STRICTNESS[remembered.verdict] <= STRICTNESS[forgotten.verdict]
+    history, policy = gate_input.history, gate_input.policy
+    limited = (
+        gate_input.breaker_open
+        or history.on_this_workflow_today >= policy.max_auto_per_workflow_per_day
+        or history.organization_last_hour >= gate_input.max_auto_per_hour
+    )
+    if limited:
+        assert remembered.verdict is forgotten.verdict

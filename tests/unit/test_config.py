@@ -160,8 +160,6 @@ def test_config_check_prints_resolved_policy(
 @pytest.mark.parametrize(
     "key",
     [
-        "trust_memory_days",
-        "allow_trust_memory",
         "retention_days",
         "audit_retention_days",
         "remediation_workflows",
@@ -173,6 +171,32 @@ def test_a_key_nothing_acts_on_yet_is_refused_by_name(tmp_path: Path, key: str) 
     path = write_config(tmp_path, {key: json.loads(json.dumps(value, default=dict))})
     with pytest.raises(ConfigError, match=rf"'{key}' is not supported yet"):
         load_file_config(path)
+
+
+@pytest.mark.parametrize("days", [0, -1, 91, 1e20])
+def test_trust_memory_days_outside_one_to_ninety_is_refused_by_name(
+    tmp_path: Path, days: float
+) -> None:
+    path = write_config(tmp_path, {"trust_memory_days": days})
+    with pytest.raises(ConfigError, match=r"'trust_memory_days'"):
+        load_file_config(path)
+
+
+def test_trust_memory_is_off_by_default_and_a_repository_may_turn_it_on(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path,
+        {
+            "trust_memory_days": 3,
+            "repository_configs": {
+                "acme/web": {"allow_trust_memory": True, "trust_memory_days": 14}
+            },
+        },
+    )
+    file = load_file_config(path)
+    assert not resolve_policy(file, "acme/api").allow_trust_memory
+    assert resolve_policy(file, "acme/api").trust_memory_days == 3
+    web = resolve_policy(file, "acme/web")
+    assert (web.allow_trust_memory, web.trust_memory_days) == (True, 14)
 
 
 def test_a_repository_override_nothing_acts_on_yet_is_refused_by_name(tmp_path: Path) -> None:
