@@ -190,6 +190,11 @@ class FileConfig(_Strict):
     deep_scan_interval_minutes: float = Field(default=60, gt=0)
     # Of each failed job's log, only the tail is downloaded: failures show at the end.
     max_log_bytes: int = Field(default=5_000_000, ge=10_000)
+    # Noise control: failures with the same fingerprint in one repository within this many
+    # minutes of the first become one Slack message, updated with a count and the runs
+    # (0 turns it off). While it is on, "Failure detected" waits for the analysis (at most
+    # DETECTED_HOLD_S) so that a repeat is recognised before it starts a thread of its own.
+    noise_window_minutes: float = Field(default=15, ge=0, le=24 * 60)
     # How often organizations are re-listed for new repositories.
     organization_refresh_minutes: float = Field(default=60, gt=0)
     repository_configs: dict[RepoName, PolicyOverrides] = Field(default_factory=dict)

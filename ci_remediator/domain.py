@@ -155,6 +155,8 @@ class StageEvent(StrEnum):
     REJECTED = "rejected"
     EXPIRED = "expired"
     ERRORED = "errored"
+    # Noise control: the first failure's message rewritten with the runs that repeated it.
+    BURST = "burst"
 
 
 class Decision(StrEnum):

@@ -23,10 +23,11 @@ from sqlalchemy import func, select
 
 from ci_remediator.db.models import AuditEntry, Failure
 from ci_remediator.db.timeline import failure_timelines
-from ci_remediator.domain import TERMINAL_STATES, FailureState
+from ci_remediator.domain import TERMINAL_STATES, FailureState, StageEvent
 from ci_remediator.sandbox.github import GitHubSandbox
 from ci_remediator.sandbox.openai import OpenAISandbox
 from ci_remediator.sandbox.scenarios import (
+    API,
     DEMO_APPROVER,
     DEMO_CONFIG,
     INFRA,
@@ -66,7 +67,7 @@ def demo_environment(
     # The demo asks the (sandboxed) model about every failure, so its path is on show.
     config = {
         **DEMO_CONFIG,
-        "repositories": [*DEMO_CONFIG["repositories"], INFRA],
+        "repositories": [*DEMO_CONFIG["repositories"], INFRA, API],
         "protected_repositories": [PAYMENTS, INFRA],
         "approvers": [DEMO_APPROVER],
         "llm": {"enabled": True, "skip_when_rule_confidence": 1.0},
@@ -170,7 +171,10 @@ def notified_twice(services: Services) -> list[tuple[int, str]]:
         ).all()
     seen: dict[tuple[int, str], int] = {}
     for failure_id, detail in rows:
-        key = (failure_id, str((detail or {}).get("event")))
+        event = str((detail or {}).get("event"))
+        if event == StageEvent.BURST.value:  # a burst's message is rewritten per repeat
+            continue
+        key = (failure_id, event)
         seen[key] = seen.get(key, 0) + 1
     return sorted(key for key, count in seen.items() if count > 1)
 
@@ -186,6 +190,9 @@ def print_slack(console: Console, slack: SlackSandbox, approver: DemoApprover) -
         last = messages[-1].text if messages else ""
         table.add_row(f"#{channel}", str(len(messages)), str(threads), last)
     console.print(table)
+    for message in slack.messages("ci-cd-alerts"):
+        if message.updates and message.thread_ts is None:
+            console.print(f"one message for a burst: {message.text}", highlight=False)
     console.print(f"approval clicks by {DEMO_APPROVER}: {len(approver.clicked)}")
 
 

@@ -133,6 +133,7 @@ def analyze(self: PipelineTask, failure_id: int) -> None:
                 llm_config=services.config.file.llm,
                 max_log_bytes=services.config.file.max_log_bytes,
                 model_time_budget_s=ANALYZE_SOFT_LIMIT_S - ANALYZE_MARGIN_S,
+                burst_window=timedelta(minutes=services.config.file.noise_window_minutes),
             )
         )
 
@@ -230,6 +231,7 @@ def notify(self: PipelineTask, failure_id: int, event: str | None = None) -> Non
                     failure_id=failure_id,
                     notifier=self.services.notifier,
                     notifier_credential=self.services.notifier_credential,
+                    noise_control=self.services.config.file.noise_window_minutes > 0,
                 )
             )
     finally:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ci_remediator.db.bursts import burst_runs
 from ci_remediator.db.models import Analysis, ApprovalRequest, Failure, GateDecision, Remediation
 from ci_remediator.domain import StageEvent
 
@@ -20,7 +21,10 @@ SEVERITY = {
     StageEvent.REJECTED: "info",
     StageEvent.EXPIRED: "critical",
     StageEvent.ERRORED: "critical",
+    StageEvent.BURST: "warning",
 }
+# A burst's message lists at most this many runs, then says how many more.
+BURST_LIST_LIMIT = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +114,7 @@ TITLES = {
     StageEvent.REJECTED: "Remediation rejected",
     StageEvent.EXPIRED: "Approval expired: a human must look",
     StageEvent.ERRORED: "ci-remediator could not process",
+    StageEvent.BURST: "Failing again and again",
 }
 
 
@@ -131,6 +136,8 @@ def build_stage_message(
         .order_by(Remediation.id.desc())
         .limit(1)
     )
+    if event is StageEvent.BURST:
+        return _burst_message(session, failure=failure, analysis=analysis)
     return StageMessage(
         failure_id=failure_id,
         event=event,
@@ -151,6 +158,36 @@ def build_stage_message(
         untrusted=_untrusted_for(event, analysis),
         approval_id=approval.id if approval is not None else None,
         memory_days=approval.memory_days if approval is not None else None,
+    )
+
+
+def _burst_message(
+    session: Session, *, failure: Failure, analysis: Analysis | None
+) -> StageMessage:
+    """The leader's thread message, rewritten: how many runs failed the same way, and which."""
+    runs = burst_runs(session, leader_id=failure.id)
+    first, last = runs[0].detected_at, runs[-1].detected_at
+    minutes = max(1, round((last - first).total_seconds() / 60))
+    lines = [
+        f"{len(runs)} runs of {failure.workflow_name} failed the same way in {minutes} min"
+        + (f" ({analysis.category.value})" if analysis is not None else "")
+    ]
+    lines += [
+        f"#{run.run_id}/{run.run_attempt} on {run.head_branch or '-'} at {run.head_sha[:7]}: "
+        f"{run.html_url}"
+        for run in runs[:BURST_LIST_LIMIT]
+    ]
+    if len(runs) > BURST_LIST_LIMIT:
+        lines.append(f"and {len(runs) - BURST_LIST_LIMIT} more")
+    return StageMessage(
+        failure_id=failure.id,
+        event=StageEvent.BURST,
+        severity=SEVERITY[StageEvent.BURST],
+        title=f"{TITLES[StageEvent.BURST]}: {failure.repository} · {failure.workflow_name} "
+        f"· {len(runs)} runs",
+        lines=tuple(lines),
+        run_url=failure.html_url,
+        repository=failure.repository,
     )
 
 

@@ -26,6 +26,7 @@ from ci_remediator.analysis.log_analysis import (
 from ci_remediator.analysis.rules import KnowledgeBase, analyze_with_rules
 from ci_remediator.config import LlmConfig
 from ci_remediator.db.base import utcnow
+from ci_remediator.db.bursts import join_burst
 from ci_remediator.db.metric_samples import record_metric
 from ci_remediator.db.models import Analysis, Failure
 from ci_remediator.db.notices import notice
@@ -132,11 +133,14 @@ def analyze_failure(
     budget_chars: int = 12_000,
     max_log_bytes: int = 5_000_000,
     model_time_budget_s: float | None = None,
+    burst_window: timedelta = timedelta(0),
 ) -> StepResult:
     """Diagnose the failure's failed jobs and store the analysis; the gate and a notice next.
 
     `model_time_budget_s` is how long, from the start, the step may spend before its last
-    model call has surely ended (the task's soft time limit less a margin).
+    model call has surely ended (the task's soft time limit less a margin). A failure that
+    repeats the fingerprint of one detected within `burst_window` joins its burst (one Slack
+    message for all of them).
     """
     failure = session.get(Failure, failure_id)
     if failure is None or failure.state not in (FailureState.DETECTED, FailureState.ANALYZING):
@@ -211,6 +215,7 @@ def analyze_failure(
         job_names=[job.name for job in jobs],
         latency_ms=latency_ms,
     )
+    join_burst(session, failure=failure, fingerprint=fingerprint, window=burst_window)
     return StepResult(
         (
             FollowUp(Step.GATE, failure_id),

@@ -1,4 +1,4 @@
-"""The demo scenario: five failed runs in two repositories, each with a known right ending."""
+"""The demo scenarios: failed runs in several repositories, each with a known right ending."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from ci_remediator.sandbox.github import GitHubSandbox
 WEB = "acme/web"
 PAYMENTS = "acme/payments"
 INFRA = "acme/infra"
+API = "acme/api"
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +103,20 @@ SLACK_DEMO_RUNS: tuple[ScenarioRun, ...] = (
         ("success",),
         FailureState.EXPIRED,
         0,
+    ),
+    # Noise control: the same registry outage fails three runs; Slack shows one message.
+    *(
+        ScenarioRun(
+            f"registry outage, run {n} of 3",
+            API,
+            "CI",
+            "test",
+            "registry_503.log",
+            ("success",),
+            FailureState.RESOLVED,
+            1,
+        )
+        for n in (1, 2, 3)
     ),
 )
 DEMO_APPROVER = "U0DEMOAPPROVER"

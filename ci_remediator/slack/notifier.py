@@ -72,6 +72,16 @@ class SlackNotifier:
                 ),
             )
             return thread
+        if message.event is StageEvent.BURST and thread is not None:
+            # The thread's first message becomes the burst's: rewritten, not repeated.
+            self._call(
+                self._client.chat_update,
+                channel=thread.channel,
+                ts=thread.ts,
+                text=message.title,
+                blocks=_blocks(message),
+            )
+            return thread
         if message.event in CRITICAL_EVENTS:
             self._post(
                 channel=channels.critical,
@@ -121,8 +131,11 @@ class SlackNotifier:
         )
 
     def _post(self, **arguments: Any) -> Any:
+        return self._call(self._client.chat_postMessage, **arguments)
+
+    def _call(self, method: Callable[..., Any], **arguments: Any) -> Any:
         try:
-            return self._client.chat_postMessage(**arguments)
+            return method(**arguments)
         except SlackApiError as error:
             status = error.response.status_code
             retry_after = error.response.headers.get("Retry-After") if status == 429 else None

@@ -23,6 +23,7 @@ class Mutant:
 GATE_RULES = ("tests/integration/test_gate_rules.py",)
 SAFETY_PROPERTIES = ("tests/properties/test_safety_properties.py",)
 MEMORIES = ("tests/integration/test_decision_memories.py",)
+NOISE = ("tests/integration/test_noise_control.py",)
 
 MUTANTS: tuple[Mutant, ...] = (
     Mutant(
@@ -208,5 +209,26 @@ MUTANTS += (
         "            DecisionMemory.expires_at > (now or utcnow()),\n        )\n        .order_by",
         "        )\n        .order_by",
         MEMORIES,
+    ),
+    Mutant(
+        "two repeats analyzed at once both lead a burst",
+        "ci_remediator/db/bursts.py",
+        "    _serialize_joiners(session, repository=failure.repository, fingerprint=fingerprint)\n",
+        "",
+        NOISE,
+    ),
+    Mutant(
+        "a burst never ends: the window is not read",
+        "ci_remediator/db/bursts.py",
+        "            Failure.detected_at >= failure.detected_at - window,\n",
+        "",
+        NOISE,
+    ),
+    Mutant(
+        "a repeat starts a thread of its own",
+        "ci_remediator/pipeline/notify.py",
+        "leader_id = failure.burst_of if own is None else None",
+        "leader_id = None",
+        NOISE,
     ),
 )

@@ -165,3 +165,53 @@ def test_a_remembered_approval_never_tightens_and_never_lifts_a_cap_or_the_break
     )
     if limited:
         assert remembered.verdict is forgotten.verdict
+
+
+@st.composite
+def rememberable_inputs(draw: st.DrawFn) -> GateInput:
+    """Runs a memory may cover (not protected, nothing sensitive), the risk, the threshold and
+    the caps drawn: the inputs where a memory decides something."""
+    policy = resolve_policy(FileConfig.model_validate({"risk_threshold": draw(risks)}), "acme/web")
+    return GateInput(
+        model_risk=draw(risks),
+        rules_risk=draw(risks),
+        policy=policy,
+        action=CATALOG[ActionKind.RERUN_FAILED_JOBS],
+        run=RunContext(workflow_name="CI", event="push", head_branch="feature/x"),
+        history=AutoHistory(
+            on_this_workflow_today=draw(st.integers(0, 6)),
+            organization_last_hour=draw(st.integers(0, 31)),
+        ),
+        breaker_open=draw(st.booleans()),
+    )
+
+
+@given(rememberable_inputs(), memories(Decision.APPROVE))
+def test_a_remembered_approval_covers_no_riskier_repeat_than_the_human_saw(
+    gate_input: GateInput, memory: RememberedDecision
+) -> None:
+    assert not never_remembered_reasons(gate_input)
+    forgotten = evaluate_gate(gate_input)
+    remembered = evaluate_gate(replace(gate_input, remembered=memory))
+    if remembered.memory_id is not None:
+        assert remembered.verdict is Verdict.AUTO
+        assert forgotten.verdict is Verdict.NEEDS_APPROVAL
+        assert remembered.effective_risk <= memory.approved_risk
+    if effective_risk(gate_input) > memory.approved_risk:
+        assert remembered == forgotten
+
+
+@given(rememberable_inputs(), memories(Decision.APPROVE))
+def test_a_remembered_approval_stands_in_for_the_human_when_only_the_risk_asked(
+    gate_input: GateInput, memory: RememberedDecision
+) -> None:
+    forgotten = evaluate_gate(gate_input)
+    remembered = evaluate_gate(replace(gate_input, remembered=memory))
+    only_the_risk_asked = forgotten.verdict is Verdict.NEEDS_APPROVAL and all(
+        reason.startswith("risk ") for reason in forgotten.reasons
+    )
+    if only_the_risk_asked and forgotten.effective_risk <= memory.approved_risk:
+        assert remembered.verdict is Verdict.AUTO
+        assert remembered.memory_id == memory.memory_id
+    else:
+        assert remembered.verdict is forgotten.verdict
