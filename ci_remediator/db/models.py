@@ -154,6 +154,10 @@ class Analysis(Base):
     effort: Mapped[Effort] = mapped_column(_enum(Effort, "effort"))
     excerpt: Mapped[str] = mapped_column(Text)
     failed_jobs: Mapped[list[str]] = mapped_column(JsonDocument, default=list)
+    # The failed jobs' pages on GitHub, as its API gave them: {"name": ..., "url": ...}.
+    failed_job_links: Mapped[list[dict[str, str]]] = mapped_column(
+        JsonDocument, default=list, server_default="[]"
+    )
     tokens_used: Mapped[int] = mapped_column(default=0)
     prompt_tokens: Mapped[int] = mapped_column(default=0, server_default="0")
     completion_tokens: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -21,6 +21,9 @@ class ConsoleNotifier:
 
     def send(self, message: StageMessage, *, thread: ThreadRef | None = None) -> None:
         lines = list(message.lines)
+        if message.links:
+            shown = (f"{neutralize(name, max_chars=100)} ({url})" for name, url in message.links)
+            lines.append("failed jobs: " + ", ".join(shown))
         # Log and model text is quoted under a label: it can never pass for the system's words.
         for text in message.untrusted[:1]:
             first_line = neutralize(text, max_chars=300).splitlines()[0] if text.strip() else ""

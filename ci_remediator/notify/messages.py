@@ -43,6 +43,9 @@ class StageMessage:
     approval_id: int | None = None
     # Set on an approval request that offers "always" / "never": for how many days.
     memory_days: int | None = None
+    # (label, url) pairs from GitHub's API (the failed jobs' pages); each notifier shows them
+    # as links only after checking the address.
+    links: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +68,10 @@ def _lines_for(
 ) -> list[str]:
     lines: list[str] = []
     if event is StageEvent.DETECTED:
-        lines.append(f"conclusion {failure.conclusion} on {failure.head_branch or '-'}")
+        lines.append(
+            f"{failure.conclusion} on {failure.head_branch or '-'} at {failure.head_sha[:7]} "
+            f"({failure.event})"
+        )
     elif event is StageEvent.ANALYZED and analysis is not None:
         lines.append(
             f"{analysis.category.value} · risk {analysis.risk_score}/10 · "
@@ -158,6 +164,7 @@ def build_stage_message(
         untrusted=_untrusted_for(event, analysis),
         approval_id=approval.id if approval is not None else None,
         memory_days=approval.memory_days if approval is not None else None,
+        links=_job_links(event, analysis),
     )
 
 
@@ -188,6 +195,20 @@ def _burst_message(
         lines=tuple(lines),
         run_url=failure.html_url,
         repository=failure.repository,
+    )
+
+
+def _job_links(event: StageEvent, analysis: Analysis | None) -> tuple[tuple[str, str], ...]:
+    if analysis is None or event not in (
+        StageEvent.ANALYZED,
+        StageEvent.APPROVAL_REQUESTED,
+        StageEvent.ESCALATED,
+    ):
+        return ()
+    return tuple(
+        (str(link.get("name", "job")), str(link.get("url", "")))
+        for link in analysis.failed_job_links or ()
+        if link.get("url")
     )
 
 

@@ -46,3 +46,15 @@ def slack_code_block(text: str) -> str:
     """Untrusted text as a Slack code block (mrkdwn): shown verbatim, never formatted."""
     body = slack_escape(neutralize(text)).replace("```", "'''")
     return f"```{body}```"
+
+
+_SAFE_URL = re.compile(r"https?://[^\s<>|\x00-\x1f]{1,500}")
+
+
+def slack_link(label: str, url: str) -> str:
+    """A Slack link to an address we got from an API, or the escaped label alone when the
+    address is not a plain http(s) URL (nothing can smuggle a second link or a mention in)."""
+    text = slack_escape(neutralize(label, max_chars=100)).replace("|", "¦")
+    if not _SAFE_URL.fullmatch(url):
+        return text
+    return f"<{url}|{text}>"

@@ -213,6 +213,7 @@ def analyze_failure(
         fingerprint=fingerprint,
         reused_from=cached.id if cached is not None else None,
         job_names=[job.name for job in jobs],
+        job_links=[{"name": job.name, "url": job.html_url} for job in jobs if job.html_url],
         latency_ms=latency_ms,
     )
     join_burst(session, failure=failure, fingerprint=fingerprint, window=burst_window)
@@ -290,6 +291,7 @@ def _store(
     reused_from: int | None,
     job_names: list[str],
     latency_ms: int,
+    job_links: list[dict[str, str]] | None = None,
 ) -> None:
     result = diagnosis.result
     if failure.state is FailureState.DETECTED:
@@ -331,6 +333,7 @@ def _store(
             effort=result.effort,
             excerpt=result.excerpt,
             failed_jobs=job_names,
+            failed_job_links=job_links or [],
             tokens_used=diagnosis.prompt_tokens + diagnosis.completion_tokens,
             prompt_tokens=diagnosis.prompt_tokens,
             completion_tokens=diagnosis.completion_tokens,

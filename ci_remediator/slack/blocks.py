@@ -28,6 +28,7 @@ def approval_request_blocks(
     evidence: str = "",
     memory_days: int | None = None,
     thread_link: str | None = None,
+    job_links: str = "",
 ) -> list[dict[str, Any]]:
     """`title` and `facts` are the system's own words (escaped all the same); `evidence` is
     log or model text, shown only as a code block under a label saying so. With `memory_days`
@@ -38,6 +39,8 @@ def approval_request_blocks(
     if facts:
         lines = "\n".join(f"• {slack_escape(fact)}" for fact in facts)
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": lines}})
+    if job_links:  # already built as links by slack_link
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": job_links}})
     if evidence:
         blocks.append(
             {

@@ -25,7 +25,7 @@ from ci_remediator.notify.notifier import (
     NotifierUnavailableError,
     ThreadRef,
 )
-from ci_remediator.notify.untrusted import slack_code_block, slack_escape
+from ci_remediator.notify.untrusted import slack_code_block, slack_escape, slack_link
 from ci_remediator.slack.blocks import approval_request_blocks
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,7 @@ class SlackNotifier:
                     evidence="\n".join(message.untrusted),
                     memory_days=message.memory_days,
                     thread_link=self._permalink(thread),
+                    job_links=_job_links(message),
                 ),
             )
             return thread
@@ -156,6 +157,8 @@ def _blocks(message: StageMessage, *, thread_link: str | None = None) -> list[di
     blocks = [_section(f"*{slack_escape(message.title)}*")]
     facts = [*message.lines, f"run: {message.run_url}"]
     blocks.append(_section("\n".join(f"• {slack_escape(fact)}" for fact in facts)))
+    if message.links:
+        blocks.append(_section(_job_links(message)))
     if thread_link:
         blocks.append(
             {
@@ -172,6 +175,12 @@ def _blocks(message: StageMessage, *, thread_link: str | None = None) -> list[di
         )
         blocks.append(_section(slack_code_block("\n".join(message.untrusted))))
     return blocks
+
+
+def _job_links(message: StageMessage) -> str:
+    if not message.links:
+        return ""
+    return "failed jobs: " + ", ".join(slack_link(label, url) for label, url in message.links)
 
 
 def _section(text: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from ci_remediator.pipeline.detect import follow_ups_for_new_failure
 from ci_remediator.pipeline.notify import notify_stage
 from ci_remediator.sandbox.github import GitHubSandbox
 from ci_remediator.sandbox.scenarios import PAYMENTS, demo_log
-from ci_remediator.sandbox.slack import BOT_TOKEN, SlackSandbox
+from ci_remediator.sandbox.slack import BOT_TOKEN, TEAM_DOMAIN, SlackSandbox
 from ci_remediator.sandbox.slack_actions import ButtonClick, InteractivitySender
 from ci_remediator.services import Services
 from ci_remediator.slack.blocks import ActionId
@@ -122,6 +122,12 @@ def test_a_failure_needing_approval_gets_one_thread_a_request_and_one_rerun_on_a
             for element in block["elements"]
         }
         assert buttons == {ActionId.APPROVE.value, ActionId.REJECT.value}
+        # It names the failed job with its link, and links to the failure's thread.
+        shown = str(request.blocks)
+        (parent, *_) = slack.messages(ALERTS)
+        assert f"/archives/{parent.channel}/p{parent.ts.replace('.', '')}|" in shown
+        assert "/job/" in shown
+        assert "|test>" in shown  # the job, as GitHub named it
         with (
             serving_web_app(slack_services, enqueue) as base_url,
             InteractivitySender(f"{base_url}/slack/events", SLACK_SIGNING_SECRET) as clicks,
@@ -191,3 +197,19 @@ def test_a_refused_bot_token_is_told_once_degrades_health_and_loses_no_message(
             select(Notification).where(Notification.status == NotificationStatus.PENDING)
         ).all()
         assert {row.failure_id for row in waiting} == {first, second}
+
+
+def test_a_critical_notice_links_to_the_failures_thread(
+    slack_services: Services, sandbox: GitHubSandbox, slack: SlackSandbox
+) -> None:
+    with slack_services.sessions() as session, session.begin():
+        failure_id = record_sandbox_failure(session, slack_services, sandbox)
+        notice(session, failure_id, StageEvent.DETECTED)
+        notice(session, failure_id, StageEvent.ERRORED)
+    with slack_services.sessions() as session, session.begin():
+        notify_stage(session, failure_id=failure_id, notifier=slack_services.notifier)
+    (parent,) = slack.messages(ALERTS)
+    (critical,) = slack.messages("critical-alerts")
+    ts = parent.ts.replace(".", "")
+    link = f"https://{TEAM_DOMAIN}.slack.com/archives/{parent.channel}/p{ts}"
+    assert f"<{link}|The failure's thread>" in str(critical.blocks)

@@ -10,6 +10,7 @@ from ci_remediator.notify.untrusted import (
     neutralize,
     slack_code_block,
     slack_escape,
+    slack_link,
 )
 
 BIDI_AND_INVISIBLE = "\u202e\u2066\u2067\u2068\u2069\u200b\u200d\u2060\ufeff\u061c"
@@ -57,3 +58,11 @@ def test_slack_escaping_leaves_no_control_character(text: str) -> None:
     assert "<" not in escaped
     assert ">" not in escaped
     assert escaped.replace("&amp;", "").replace("&lt;", "").replace("&gt;", "").count("&") == 0
+
+
+def test_a_link_is_made_only_to_a_plain_web_address_and_its_label_is_inert() -> None:
+    url = "https://github.com/acme/web/actions/runs/1/job/2"
+    assert slack_link("test", url) == f"<{url}|test>"
+    assert slack_link("<!channel> a|b", url) == f"<{url}|&lt;!channel&gt; a¦b>"
+    for bad in ("javascript:alert(1)", "https://x|<!here>", "https://a b", "https://a>b", ""):
+        assert slack_link("test", bad) == "test"
