@@ -40,7 +40,12 @@ memories_app = typer.Typer(
     help='Remembered decisions ("Approve and always", "Reject and never ask"): list, revoke.',
     no_args_is_help=True,
 )
+breaker_app = typer.Typer(
+    help="Circuit breakers: which organizations stopped automatic remediation; reset one.",
+    no_args_is_help=True,
+)
 app.add_typer(approvals_app, name="approvals")
+app.add_typer(breaker_app, name="breaker")
 app.add_typer(memories_app, name="memories")
 
 console = Console()
@@ -416,3 +421,63 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@breaker_app.command("status")
+def breaker_status(
+    show_all: Annotated[bool, typer.Option("--all", help="Reset trips too.")] = False,
+) -> None:
+    """Tripped breakers (organization, when, the success rate that tripped it, reset by)."""
+    from rich.table import Table
+
+    from ci_remediator.db.breaker_trips import list_trips
+    from ci_remediator.services import Services
+
+    services = Services(_config_or_exit())
+    with services.sessions() as session:
+        trips = list_trips(session, standing_only=not show_all)
+        rows = [
+            (
+                trip.organization,
+                f"{trip.tripped_at:%Y-%m-%d %H:%M}",
+                f"{trip.success_rate:.0%} of the last {trip.window}",
+                "open" if trip.reset_at is None else f"reset {trip.reset_at:%Y-%m-%d %H:%M}",
+                trip.reset_by or "",
+            )
+            for trip in trips
+        ]
+    if not rows:
+        console.print("no breaker is open: automatic remediation runs where the gate allows it")
+        return
+    table = Table(title="Circuit breakers", title_justify="left")
+    for column in ("organization", "tripped", "success rate", "state", "reset by"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+
+
+@breaker_app.command("reset")
+def breaker_reset(
+    organization: Annotated[str, typer.Argument(help="The organization (repository owner).")],
+    reason: Annotated[str | None, typer.Option(help="Why: kept in the audit trail.")] = None,
+) -> None:
+    """Close a tripped breaker: automatic remediation resumes, counted afresh. Audited."""
+    import getpass
+
+    from ci_remediator.db.breaker_trips import reset_breaker
+    from ci_remediator.services import Services
+
+    services = Services(_config_or_exit())
+    with services.sessions() as session, session.begin():
+        trip = reset_breaker(
+            session, organization=organization, reset_by=getpass.getuser(), reason=reason
+        )
+    if trip is None:
+        errors.print(
+            f"[bold red]refused:[/] no breaker is open for {escape(organization)}", highlight=False
+        )
+        raise typer.Exit(1)
+    console.print(
+        f"breaker for {escape(organization)} reset: automatic remediation resumes", highlight=False
+    )

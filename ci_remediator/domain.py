@@ -157,6 +157,8 @@ class StageEvent(StrEnum):
     ERRORED = "errored"
     # Noise control: the first failure's message rewritten with the runs that repeated it.
     BURST = "burst"
+    # This failure's gate tripped its organization's circuit breaker (told once).
+    BREAKER_TRIPPED = "breaker_tripped"
 
 
 class Decision(StrEnum):

@@ -323,6 +323,25 @@ class NotificationThread(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class BreakerTrip(Base):
+    """The circuit breaker of one organization, tripped: automatic remediation there stops
+    until `ci-remediator breaker reset`. `open_key` is the organization while the trip stands
+    and NULL once reset, so a unique constraint lets exactly one trip stand at a time."""
+
+    __tablename__ = "breaker_trips"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    organization: Mapped[str] = mapped_column(String(200), index=True)
+    open_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    tripped_at: Mapped[datetime] = mapped_column(default=utcnow)
+    success_rate: Mapped[float]
+    window: Mapped[int]
+    failure_id: Mapped[int | None] = mapped_column(ForeignKey("failures.id", ondelete="SET NULL"))
+    reset_at: Mapped[datetime | None]
+    reset_by: Mapped[str | None] = mapped_column(String(100))
+    reset_reason: Mapped[str | None] = mapped_column(Text)
+
+
 class MetricSample(Base):
     __tablename__ = "metric_samples"
     __table_args__ = (Index("ix_metric_samples_name_at", "name", "at"),)

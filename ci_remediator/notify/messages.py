@@ -22,6 +22,7 @@ SEVERITY = {
     StageEvent.EXPIRED: "critical",
     StageEvent.ERRORED: "critical",
     StageEvent.BURST: "warning",
+    StageEvent.BREAKER_TRIPPED: "critical",
 }
 # A burst's message lists at most this many runs, then says how many more.
 BURST_LIST_LIMIT = 20
@@ -102,7 +103,17 @@ def _lines_for(
         lines.append(f"nobody decided {approval.action.value} before {deadline}")
     elif event is StageEvent.ERRORED:
         lines.append(failure.last_error or "unknown error")
+
     return [line for line in lines if line]
+
+
+def _breaker_lines(failure: Failure) -> list[str]:
+    organization = failure.repository.split("/", 1)[0]
+    return [
+        f"the latest automatic remediations in {organization} mostly did not fix their runs; "
+        "every remediation there now asks a human",
+        f"when it is safe again: ci-remediator breaker reset {organization}",
+    ]
 
 
 def _decider(approval: ApprovalRequest) -> str:
@@ -121,6 +132,7 @@ TITLES = {
     StageEvent.EXPIRED: "Approval expired: a human must look",
     StageEvent.ERRORED: "ci-remediator could not process",
     StageEvent.BURST: "Failing again and again",
+    StageEvent.BREAKER_TRIPPED: "Circuit breaker open: automatic remediation stopped",
 }
 
 
@@ -150,7 +162,9 @@ def build_stage_message(
         severity=SEVERITY[event],
         title=f"{TITLES[event]}: {run}",
         lines=tuple(
-            _lines_for(
+            _breaker_lines(failure)
+            if event is StageEvent.BREAKER_TRIPPED
+            else _lines_for(
                 event,
                 failure=failure,
                 analysis=analysis,

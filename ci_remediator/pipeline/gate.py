@@ -10,6 +10,12 @@ from sqlalchemy.orm import Session
 from ci_remediator.config import AppConfig
 from ci_remediator.db.audit import record_audit
 from ci_remediator.db.base import utcnow
+from ci_remediator.db.breaker_trips import (
+    last_reset_at,
+    organization_of,
+    standing_trip,
+    trip_breaker,
+)
 from ci_remediator.db.decision_memories import active_memory
 from ci_remediator.db.models import (
     Analysis,
@@ -85,10 +91,12 @@ def count_auto_history(session: Session, *, failure: Failure, now: datetime) -> 
     )
 
 
-def automatic_outcomes(session: Session, *, repository: str, limit: int) -> list[bool]:
-    """Whether each of the organization's latest finished automatic remediations fixed the
-    run, newest first: the circuit breaker's input."""
-    statuses = session.scalars(
+def automatic_outcomes(
+    session: Session, *, repository: str, limit: int, since: datetime | None = None
+) -> list[bool]:
+    """Whether each of the organization's latest finished automatic remediations (completed
+    after `since`, the last reset) fixed the run, newest first: the circuit breaker's input."""
+    statement = (
         select(Remediation.status)
         .where(
             _AUTOMATIC,
@@ -97,8 +105,39 @@ def automatic_outcomes(session: Session, *, repository: str, limit: int) -> list
         )
         .order_by(Remediation.completed_at.desc(), Remediation.id.desc())
         .limit(limit)
-    ).all()
-    return [status is RemediationStatus.SUCCEEDED for status in statuses]
+    )
+    if since is not None:
+        statement = statement.where(Remediation.completed_at > since)
+    return [status is RemediationStatus.SUCCEEDED for status in session.scalars(statement)]
+
+
+def breaker_open(
+    session: Session, *, failure: Failure, config: AppConfig
+) -> tuple[bool, FollowUp | None]:
+    """Whether the organization's breaker is open, and the critical notice when this very
+    failure tripped it (a trip is told once; it stands until `ci-remediator breaker reset`)."""
+    organization = organization_of(failure.repository)
+    if standing_trip(session, organization) is not None:
+        return True, None
+    breaker = config.file.breaker
+    outcomes = automatic_outcomes(
+        session,
+        repository=failure.repository,
+        limit=breaker.window,
+        since=last_reset_at(session, organization),
+    )
+    if not breaker_is_open(
+        outcomes, window=breaker.window, min_success_rate=breaker.min_success_rate
+    ):
+        return False, None
+    tripped = trip_breaker(
+        session,
+        organization=organization,
+        success_rate=sum(outcomes) / len(outcomes),
+        window=breaker.window,
+        failure_id=failure.id,
+    )
+    return True, notice(session, failure.id, StageEvent.BREAKER_TRIPPED) if tripped else None
 
 
 def remembered_decision(
@@ -145,8 +184,9 @@ def gate_failure(session: Session, *, failure_id: int, config: AppConfig) -> Ste
         raise LookupError(f"failure {failure_id} is analyzed but has no analysis row")
     now = utcnow()
     policy = config.policy_for(failure.repository)
-    breaker = config.file.breaker
     action = action_spec(analysis.proposed_action)
+    is_open, trip_notice = breaker_open(session, failure=failure, config=config)
+    told = (trip_notice,) if trip_notice is not None else ()
     gate_input = GateInput(
         model_risk=analysis.risk_score,
         rules_risk=analysis.rules_risk_score,
@@ -163,11 +203,7 @@ def gate_failure(session: Session, *, failure_id: int, config: AppConfig) -> Ste
         ),
         history=count_auto_history(session, failure=failure, now=now),
         max_auto_per_hour=config.file.max_auto_per_hour,
-        breaker_open=breaker_is_open(
-            automatic_outcomes(session, repository=failure.repository, limit=breaker.window),
-            window=breaker.window,
-            min_success_rate=breaker.min_success_rate,
-        ),
+        breaker_open=is_open,
         # Memories are read only while the repository allows them: turning
         # allow_trust_memory off stops every one at once.
         remembered=remembered_decision(
@@ -222,7 +258,7 @@ def gate_failure(session: Session, *, failure_id: int, config: AppConfig) -> Ste
                 FollowUp(Step.EXECUTE, failure_id),
                 notice(session, failure_id, StageEvent.REMEDIATION_STARTED),
             )
-        )
+        )  # (an open breaker never gives AUTO: no trip notice to send here)
     if decision.verdict is Verdict.NEEDS_APPROVAL:
         session.add(
             ApprovalRequest(
@@ -245,7 +281,7 @@ def gate_failure(session: Session, *, failure_id: int, config: AppConfig) -> Ste
             actor=ACTOR,
             detail={"action": action.kind.value},
         )
-        return StepResult((FollowUp(Step.REQUEST_APPROVAL, failure_id),))
+        return StepResult((*told, FollowUp(Step.REQUEST_APPROVAL, failure_id)))
     require_transition(
         session,
         failure_id=failure_id,
@@ -254,4 +290,4 @@ def gate_failure(session: Session, *, failure_id: int, config: AppConfig) -> Ste
         actor=ACTOR,
         detail={"reasons": list(decision.reasons)},
     )
-    return StepResult((notice(session, failure_id, StageEvent.ESCALATED),))
+    return StepResult((*told, notice(session, failure_id, StageEvent.ESCALATED)))

@@ -30,7 +30,7 @@ from ci_remediator.slack.blocks import approval_request_blocks
 
 log = logging.getLogger(__name__)
 
-CRITICAL_EVENTS = frozenset({StageEvent.ERRORED, StageEvent.EXPIRED})
+CRITICAL_EVENTS = frozenset({StageEvent.ERRORED, StageEvent.EXPIRED, StageEvent.BREAKER_TRIPPED})
 REFUSED_TOKEN_ERRORS = frozenset(
     {"invalid_auth", "not_authed", "token_revoked", "account_inactive"}
 )

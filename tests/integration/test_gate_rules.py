@@ -328,3 +328,58 @@ def test_the_breaker_stays_closed_while_automatic_fixes_mostly_work(
             age=timedelta(hours=2),
         )
     assert gated(services, sandbox).verdict is Verdict.AUTO
+
+
+def test_a_tripped_breaker_is_told_once_stands_until_reset_and_then_counts_afresh(
+    policy: Any, sandbox: GitHubSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from ci_remediator import cli
+    from ci_remediator.db.models import AuditEntry, BreakerTrip, Notification
+
+    services = policy(breaker={"window": 3, "min_success_rate": 0.5})
+    for index in range(3):
+        past_remediation(
+            services,
+            run_id=7300 + index,
+            workflow_id=9400 + index,
+            status=RemediationStatus.FAILED,
+            age=timedelta(hours=2 + index),
+        )
+    tripped, still_open = gated(services, sandbox), gated(services, sandbox)
+    for decision in (tripped, still_open):
+        assert decision.verdict is Verdict.NEEDS_APPROVAL
+        assert "circuit breaker is open" in reasons(decision)
+    with services.sessions() as session:
+        told = session.scalars(
+            select(Notification.failure_id).where(Notification.event == "breaker_tripped")
+        ).all()
+        (trip,) = session.scalars(select(BreakerTrip)).all()
+    assert told == [tripped.failure_id]  # one critical notice, from the failure that tripped it
+    assert (trip.organization, trip.open_key, trip.success_rate) == ("acme", "acme", 0.0)
+
+    # Only a person resets it; successes since do not (the latest three are mostly good
+    # now, yet the trip stands).
+    for index in range(2):
+        past_remediation(
+            services, run_id=7310 + index, workflow_id=9410 + index, age=timedelta(minutes=1)
+        )
+    assert gated(services, sandbox).verdict is Verdict.NEEDS_APPROVAL
+
+    monkeypatch.setattr(cli, "_config_or_exit", lambda: services.config)
+    runner = CliRunner(env={"COLUMNS": "200"})
+    status = runner.invoke(cli.app, ["breaker", "status"])
+    assert status.exit_code == 0
+    assert "acme" in status.output
+    reset = runner.invoke(cli.app, ["breaker", "reset", "acme", "--reason", "registry fixed"])
+    assert reset.exit_code == 0, reset.output
+    # The failed history before the reset is not counted again.
+    assert gated(services, sandbox).verdict is Verdict.AUTO
+    again = runner.invoke(cli.app, ["breaker", "reset", "acme"])
+    assert again.exit_code == 1
+    with services.sessions() as session:
+        audited = session.scalars(
+            select(AuditEntry.action).where(AuditEntry.action.startswith("breaker_"))
+        ).all()
+    assert sorted(audited) == ["breaker_reset", "breaker_tripped"]

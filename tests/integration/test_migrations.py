@@ -28,4 +28,5 @@ def test_migrations_made_every_table(engine: Engine) -> None:
         "notifications",
         "notification_threads",
         "decision_memories",
+        "breaker_trips",
     }

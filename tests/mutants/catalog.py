@@ -231,4 +231,18 @@ MUTANTS += (
         "leader_id = None",
         NOISE,
     ),
+    Mutant(
+        "a tripped breaker closes by itself when outcomes improve",
+        "ci_remediator/pipeline/gate.py",
+        "    if standing_trip(session, organization) is not None:\n        return True, None\n",
+        "",
+        GATE_RULES,
+    ),
+    Mutant(
+        "a reset breaker counts the history before the reset again",
+        "ci_remediator/pipeline/gate.py",
+        "        since=last_reset_at(session, organization),\n",
+        "",
+        GATE_RULES,
+    ),
 )
