@@ -116,6 +116,9 @@ class Failure(Base):
     # Noise control: the first failure of a burst with the same fingerprint in this repository.
     # Its Slack message is updated with this run instead of this run starting a thread.
     burst_of: Mapped[int | None] = mapped_column(ForeignKey("failures.id", ondelete="SET NULL"))
+    # A newer run of the same workflow on the same branch, when GitHub had one: re-running
+    # this run would only repeat what that run already answers.
+    superseded_by_run_id: Mapped[int | None] = mapped_column(BigInteger)
 
     analysis: Mapped[Analysis | None] = relationship(back_populates="failure", uselist=False)
     gate_decision: Mapped[GateDecision | None] = relationship(uselist=False)

@@ -204,6 +204,26 @@ class GitHubGateway:
                 return run
         return None
 
+    def newer_run(self, run: RunInfo) -> RunInfo | None:
+        """A run of the same workflow on the same branch created after `run`, if any: the run
+        that decides now whether the branch is green, so re-running `run` would be waste."""
+        if not run.head_branch:
+            return None
+        answer = self._read(
+            "GET",
+            f"/repos/{run.repository}/actions/workflows/{run.workflow_id}/runs",
+            f"look for a newer run of workflow {run.workflow_id} in {run.repository}",
+            params={"branch": run.head_branch, "per_page": "5"},
+        )
+        for data in answer.data.get("workflow_runs", ()):
+            other = run_info(run.repository, data)
+            if other.run_id != run.run_id and (other.created_at, other.run_id) > (
+                run.created_at,
+                run.run_id,
+            ):
+                return other
+        return None
+
     def run_deployment_environments(self, repository: str, run_id: int) -> tuple[str, ...]:
         """The deployment environments the run's jobs asked to deploy to, from GitHub's review
         history of the run (environments with protection rules record a review there)."""

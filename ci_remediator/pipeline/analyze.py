@@ -246,6 +246,8 @@ def _confirmed_run(gateway: GitHubGateway, failure: Failure) -> RunInfo:
     failure.deployment_environments = list(
         gateway.run_deployment_environments(failure.repository, failure.run_id)
     )
+    newer = gateway.newer_run(run)
+    failure.superseded_by_run_id = newer.run_id if newer is not None else None
     return run
 
 

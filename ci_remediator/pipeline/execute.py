@@ -66,11 +66,25 @@ def execute_remediation(
         raise LookupError(f"failure {failure_id} is executing without a remediation row")
 
     if remediation.status is RemediationStatus.PENDING:
+        newer = _superseded_since_the_gate(gateway, remediation)
+        if newer is not None:
+            # An approval can come hours after the gate: by then a newer run may decide.
+            return _refused(
+                session,
+                failure=failure,
+                remediation=remediation,
+                detail=f"not run: run {newer} of this workflow on the branch is newer",
+            )
         action = action_for(remediation.action)
         try:
             remediation.outcome_detail = action.execute(gateway, target_of(remediation))
         except RerunRefusedError as refused:
-            return _refused(session, failure=failure, remediation=remediation, reason=str(refused))
+            return _refused(
+                session,
+                failure=failure,
+                remediation=remediation,
+                detail=f"GitHub refused: {refused}",
+            )
         remediation.status = RemediationStatus.REQUESTED
         remediation.requested_at = utcnow()
 
@@ -89,12 +103,22 @@ def execute_remediation(
     return StepResult((FollowUp(Step.VERIFY, failure_id, countdown_s=verify_after_s),))
 
 
+def _superseded_since_the_gate(gateway: GitHubGateway, remediation: Remediation) -> int | None:
+    """The id of a newer run of the workflow on the branch, unless this remediation's attempt
+    exists already (a redelivered task after GitHub acted: the action says so, not this)."""
+    run = gateway.get_run(remediation.repository, remediation.run_id)
+    if run.run_attempt >= remediation.target_attempt:
+        return None
+    newer = gateway.newer_run(run)
+    return newer.run_id if newer is not None else None
+
+
 def _refused(
-    session: Session, *, failure: Failure, remediation: Remediation, reason: str
+    session: Session, *, failure: Failure, remediation: Remediation, detail: str
 ) -> StepResult:
     remediation.status = RemediationStatus.REFUSED
     remediation.completed_at = utcnow()
-    remediation.outcome_detail = f"GitHub refused: {reason}"
+    remediation.outcome_detail = detail
     REMEDIATION_OUTCOMES.labels(action=remediation.action.value, outcome="refused").inc()
     require_transition(
         session,

@@ -33,6 +33,8 @@ class RunContext:
     deployment_environments: tuple[str, ...] = ()
     workflow_path: str | None = None
     job_names: tuple[str, ...] = ()
+    # A newer run of the same workflow on the same branch (its id): this one is not re-run.
+    superseded_by_run_id: int | None = None
 
     def sensitive_names(self, policy: RepositoryPolicy) -> tuple[str, ...]:
         """The workflow name, its file and the failed jobs that match sensitive_workflows."""
@@ -112,23 +114,30 @@ def never_remembered_reasons(gate_input: GateInput) -> tuple[str, ...]:
     return tuple(reason for applies, reason in checks if applies)
 
 
+def blocked_reason(gate_input: GateInput) -> str | None:
+    """Why nothing may run at all, whoever asks: no remediation, a newer run, the run's cap."""
+    policy, run, history = gate_input.policy, gate_input.run, gate_input.history
+    if not gate_input.action.remediates:
+        return "no safe remediation exists for this failure"
+    if run.superseded_by_run_id is not None:
+        return (
+            f"superseded: run {run.superseded_by_run_id} of this workflow on "
+            f"{run.head_branch} is newer, so this run is not re-run"
+        )
+    if history.on_this_run >= policy.max_auto_attempts_per_run:
+        return (
+            f"{history.on_this_run} automatic attempt(s) already made on this run "
+            f"(cap {policy.max_auto_attempts_per_run})"
+        )
+    return None
+
+
 def evaluate_gate(gate_input: GateInput) -> GateDecisionResult:
     policy, action, history = gate_input.policy, gate_input.action, gate_input.history
     risk = effective_risk(gate_input)
-
-    if not action.remediates:
-        return GateDecisionResult(
-            Verdict.BLOCKED, risk, ("no safe remediation exists for this failure",)
-        )
-    if history.on_this_run >= policy.max_auto_attempts_per_run:
-        return GateDecisionResult(
-            Verdict.BLOCKED,
-            risk,
-            (
-                f"{history.on_this_run} automatic attempt(s) already made on this run "
-                f"(cap {policy.max_auto_attempts_per_run})",
-            ),
-        )
+    blocked = blocked_reason(gate_input)
+    if blocked is not None:
+        return GateDecisionResult(Verdict.BLOCKED, risk, (blocked,))
 
     always_asked = never_remembered_reasons(gate_input)
     memory = gate_input.remembered if not always_asked else None

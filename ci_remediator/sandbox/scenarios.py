@@ -25,6 +25,10 @@ class ScenarioRun:
     rerun_conclusions: tuple[str, ...]
     expected_state: FailureState
     expected_reruns: int
+    # Runs of one workflow on one branch supersede each other: each scenario has its own.
+    head_branch: str = "main"
+    # A green run of the same workflow on the same branch lands after this one failed.
+    then_passes: bool = False
 
 
 DEMO_RUNS: tuple[ScenarioRun, ...] = (
@@ -47,6 +51,7 @@ DEMO_RUNS: tuple[ScenarioRun, ...] = (
         ("success",),
         FailureState.RESOLVED,
         1,
+        head_branch="feature/login",
     ),
     ScenarioRun(
         "compile error",
@@ -77,6 +82,7 @@ DEMO_RUNS: tuple[ScenarioRun, ...] = (
         ("failure",),
         FailureState.ESCALATED,
         1,
+        head_branch="feature/search",
     ),
 )
 
@@ -115,8 +121,21 @@ SLACK_DEMO_RUNS: tuple[ScenarioRun, ...] = (
             ("success",),
             FailureState.RESOLVED,
             1,
+            head_branch=f"feature/{n}",
         )
         for n in (1, 2, 3)
+    ),
+    # A newer run of the workflow on the branch passed: re-running this one would be waste.
+    ScenarioRun(
+        "superseded by a newer green run",
+        WEB,
+        "Nightly",
+        "test",
+        "network_blip.log",
+        ("success",),
+        FailureState.ESCALATED,
+        0,
+        then_passes=True,
     ),
 )
 DEMO_APPROVER = "U0DEMOAPPROVER"
@@ -140,14 +159,24 @@ def install_demo_scenario(
     """Add the repositories and failed runs; the scenario run for each GitHub run id."""
     for repository in dict.fromkeys(run.repository for run in runs):
         sandbox.add_repository(repository)
-    return {
-        sandbox.add_failed_run(
+    installed: dict[int, ScenarioRun] = {}
+    for run in runs:
+        run_id = sandbox.add_failed_run(
             run.repository,
             workflow_name=run.workflow_name,
             job_name=run.job_name,
             log_text=demo_log(run.log_name),
             rerun_conclusions=run.rerun_conclusions,
             polls_until_complete=2,
-        ): run
-        for run in runs
-    }
+            head_branch=run.head_branch,
+        )
+        installed[run_id] = run
+        if run.then_passes:
+            sandbox.add_successful_run(
+                run.repository,
+                workflow_name=run.workflow_name,
+                job_name=run.job_name,
+                log_text="all tests passed\n",
+                head_branch=run.head_branch,
+            )
+    return installed

@@ -20,6 +20,7 @@ from ci_remediator.config import AppConfig, FileConfig, load_config
 from ci_remediator.db.base import utcnow
 from ci_remediator.db.models import (
     Analysis,
+    ApprovalRequest,
     DetectionSource,
     Failure,
     GateDecision,
@@ -383,3 +384,93 @@ def test_a_tripped_breaker_is_told_once_stands_until_reset_and_then_counts_afres
             select(AuditEntry.action).where(AuditEntry.action.startswith("breaker_"))
         ).all()
     assert sorted(audited) == ["breaker_reset", "breaker_tripped"]
+
+
+def _with_newer_run(
+    services: Services, sandbox: GitHubSandbox, *, workflow: str, branch: str
+) -> GateDecision:
+    """A failed CI run on main, then a green run of `workflow` on `branch`, then the gate."""
+    from workers.tasks import analyze, gate
+
+    with services.sessions() as session, session.begin():
+        failure_id = record_sandbox_failure(
+            session, services, sandbox, log_text=NETWORK_BLIP, head_branch="main"
+        )
+    sandbox.add_successful_run(
+        WEB, workflow_name=workflow, job_name="test", log_text="ok\n", head_branch=branch
+    )
+    analyze(failure_id=failure_id)
+    gate(failure_id=failure_id)
+    with services.sessions() as session:
+        decision = session.scalar(select(GateDecision).where(GateDecision.failure_id == failure_id))
+        assert decision is not None
+        session.expunge(decision)
+        return decision
+
+
+def test_a_run_superseded_by_a_newer_run_on_its_branch_is_not_re_run(
+    policy: Any, sandbox: GitHubSandbox
+) -> None:
+    services = policy()
+    decision = _with_newer_run(services, sandbox, workflow="CI", branch="main")
+    assert decision.verdict is Verdict.BLOCKED
+    assert "superseded" in reasons(decision)
+    assert state_of(services, decision.failure_id) is FailureState.ESCALATED
+    with services.sessions() as session:
+        failure = session.get(Failure, decision.failure_id)
+        assert failure is not None
+        assert failure.superseded_by_run_id is not None
+        assert f"run {failure.superseded_by_run_id} " in reasons(decision)
+
+
+@pytest.mark.parametrize(
+    ("workflow", "branch"), [("CI", "feature/x"), ("Nightly", "main")], ids=["branch", "workflow"]
+)
+def test_a_newer_run_of_another_branch_or_workflow_supersedes_nothing(
+    policy: Any, sandbox: GitHubSandbox, workflow: str, branch: str
+) -> None:
+    decision = _with_newer_run(policy(), sandbox, workflow=workflow, branch=branch)
+    assert decision.verdict is Verdict.AUTO
+
+
+def test_an_approval_that_comes_after_a_newer_run_runs_nothing(
+    policy: Any, sandbox: GitHubSandbox
+) -> None:
+    from ci_remediator.domain import Decision
+    from ci_remediator.pipeline.decide import decide_approval
+    from workers.tasks import execute
+
+    services = policy(approvers=["U012AB3CD"])
+    decision = gated(services, sandbox, repository=PAYMENTS, head_branch="main")
+    assert decision.verdict is Verdict.NEEDS_APPROVAL
+    newer = sandbox.add_successful_run(
+        PAYMENTS, workflow_name="CI", job_name="test", log_text="ok\n", head_branch="main"
+    )
+    with services.sessions() as session, session.begin():
+        approval_id = session.scalar(
+            select(ApprovalRequest.id).where(ApprovalRequest.failure_id == decision.failure_id)
+        )
+        assert approval_id is not None
+        decide_approval(
+            session,
+            approval_id=approval_id,
+            decision=Decision.APPROVE,
+            decided_by="U012AB3CD",
+            via="slack",
+            config=services.config,
+        )
+    execute(failure_id=decision.failure_id)
+    assert state_of(services, decision.failure_id) is FailureState.ESCALATED
+    with services.sessions() as session:
+        remediation = session.scalar(
+            select(Remediation).where(Remediation.failure_id == decision.failure_id)
+        )
+        failure = session.get(Failure, decision.failure_id)
+    assert remediation is not None
+    assert failure is not None
+    assert remediation.status is RemediationStatus.REFUSED
+    assert (
+        remediation.outcome_detail
+        == f"not run: run {newer} of this workflow on the branch is newer"
+    )
+    assert sandbox.count("POST", rf".*/runs/{failure.run_id}/rerun-failed-jobs") == 0

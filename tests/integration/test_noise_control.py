@@ -45,6 +45,8 @@ def test_a_burst_of_one_failure_is_one_message_with_a_count_and_its_runs(
     from workers.base import send_follow_ups
     from workers.embedded import running_worker
 
+    branches = iter(range(100))
+
     def new_failure(log_name: str) -> int:
         with slack_services.sessions() as session, session.begin():
             failure_id = record_sandbox_failure(
@@ -53,6 +55,8 @@ def test_a_burst_of_one_failure_is_one_message_with_a_count_and_its_runs(
                 sandbox,
                 log_text=demo_log(log_name),
                 rerun_conclusions=("success",),
+                # Each on its own branch: runs of one workflow on one branch supersede.
+                head_branch=f"feature/{next(branches)}",
             )
             follow_ups = list(follow_ups_for_new_failure(session, failure_id))
         send_follow_ups(app, follow_ups)

@@ -245,4 +245,18 @@ MUTANTS += (
         "",
         GATE_RULES,
     ),
+    Mutant(
+        "the gate never told the run was superseded",
+        "ci_remediator/pipeline/gate.py",
+        "superseded_by_run_id=failure.superseded_by_run_id,",
+        "superseded_by_run_id=None,",
+        GATE_RULES,
+    ),
+    Mutant(
+        "an approval after a newer run still re-runs the old one",
+        "ci_remediator/pipeline/execute.py",
+        "        if newer is not None:\n            # An approval",
+        "        if False:\n            # An approval",
+        GATE_RULES,
+    ),
 )
