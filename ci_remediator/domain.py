@@ -140,6 +140,7 @@ class Step(StrEnum):
     REQUEST_APPROVAL = "request_approval"
     EXECUTE = "execute"
     VERIFY = "verify"
+    ROLLBACK = "rollback"
     NOTIFY = "notify"
 
 
@@ -159,6 +160,7 @@ class StageEvent(StrEnum):
     BURST = "burst"
     # This failure's gate tripped its organization's circuit breaker (told once).
     BREAKER_TRIPPED = "breaker_tripped"
+    ROLLED_BACK = "rolled_back"
 
 
 class Decision(StrEnum):

@@ -74,6 +74,8 @@ def demo_environment(
         # Seconds, not minutes: the demo's sweeps re-send a lost task and expire a request fast.
         "stuck_after_minutes": 0.05,
         "polling_interval_minutes": 0.1,
+        # A rerun still running after 15 s is cancelled (the rollback scenario).
+        "verify_timeout_minutes": 0.25,
         "repository_configs": {INFRA: {"approval_timeout_hours": 0.002}},
     }
     config_file.write_text(json.dumps(config, indent=2), encoding="utf-8")

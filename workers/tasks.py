@@ -21,6 +21,7 @@ from ci_remediator.pipeline.gate import gate_failure
 from ci_remediator.pipeline.notify import notify_stage
 from ci_remediator.pipeline.poll_cycle import plan_poll_cycle
 from ci_remediator.pipeline.reconcile import find_stuck_failures
+from ci_remediator.pipeline.rollback import roll_back_remediation
 from ci_remediator.pipeline.verify import verify_remediation
 from workers.app import pipeline_task
 from workers.base import PipelineTask
@@ -203,6 +204,23 @@ def verify(self: PipelineTask, failure_id: int) -> None:
         # (Celery reads max_retries=None as "the task's default": allow one more each time;
         # the step itself ends the wait at the verify timeout.)
         raise self.retry(countdown=file.verify_poll_seconds, max_retries=self.request.retries + 1)
+
+
+@pipeline_task(
+    name="ci_remediator.rollback",
+    queue="execute",
+    soft_time_limit=60,
+    time_limit=90,
+    max_retries=5,
+)
+def rollback(self: PipelineTask, failure_id: int) -> None:
+    """Undo what the remediation left running at the verify deadline, then tell a human."""
+    with self.step_scope(failure_id=failure_id) as scope:
+        scope.send_after_commit(
+            roll_back_remediation(
+                scope.session, failure_id=failure_id, gateway=self.services.gateway
+            )
+        )
 
 
 @pipeline_task(

@@ -26,3 +26,7 @@ class RemediationAction(Protocol):
 
     def outcome(self, gateway: GitHubGateway, target: RemediationTarget) -> RunInfo:
         """The attempt the remediation started, as GitHub reports it now."""
+
+    def rollback(self, gateway: GitHubGateway, target: RemediationTarget) -> str | None:
+        """Undo what is still undoable (the verify deadline passed); what was undone, or None
+        when nothing was left to undo. Safe to call again after a crash."""

@@ -29,7 +29,8 @@ class FailureTimeline:
 
 def _note(entry: AuditEntry) -> str:
     detail = entry.detail or {}
-    for key in ("reasons", "conclusion", "reason", "category", "action", "event", "step"):
+    keys = ("reasons", "conclusion", "reason", "undone", "category", "action", "event", "step")
+    for key in keys:
         value = detail.get(key)
         if value:
             if key == "category":

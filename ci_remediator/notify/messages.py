@@ -23,6 +23,7 @@ SEVERITY = {
     StageEvent.ERRORED: "critical",
     StageEvent.BURST: "warning",
     StageEvent.BREAKER_TRIPPED: "critical",
+    StageEvent.ROLLED_BACK: "warning",
 }
 # A burst's message lists at most this many runs, then says how many more.
 BURST_LIST_LIMIT = 20
@@ -87,7 +88,7 @@ def _lines_for(
             lines.append(f"without Slack: ci-remediator approvals approve {approval.id}{always}")
     elif event is StageEvent.REMEDIATION_STARTED and remediation is not None:
         lines.append(f"{remediation.action.value} -> attempt {remediation.target_attempt}")
-    elif event is StageEvent.RESOLVED and remediation is not None:
+    elif event in (StageEvent.RESOLVED, StageEvent.ROLLED_BACK) and remediation is not None:
         lines.append(remediation.outcome_detail or "")
     elif event is StageEvent.ESCALATED:
         # After a remediation, what it did is the news; before one, why none was allowed.
@@ -133,6 +134,7 @@ TITLES = {
     StageEvent.ERRORED: "ci-remediator could not process",
     StageEvent.BURST: "Failing again and again",
     StageEvent.BREAKER_TRIPPED: "Circuit breaker open: automatic remediation stopped",
+    StageEvent.ROLLED_BACK: "Rolled back at the deadline: a human must look",
 }
 
 

@@ -28,7 +28,6 @@ from ci_remediator.domain import (
 )
 from ci_remediator.github.errors import RerunRefusedError
 from ci_remediator.metrics import REMEDIATION_OUTCOMES
-from ci_remediator.policy.catalog import action_spec
 
 if TYPE_CHECKING:
     from ci_remediator.github.gateway import GitHubGateway
@@ -136,15 +135,15 @@ def _refused(
 def escalate_after_failed_remediation(
     session: Session, *, failure_id: int, remediation: Remediation | None
 ) -> StepResult:
-    reversible = remediation is not None and action_spec(remediation.action).reversible
-    # Nothing in the first catalog is reversible: a rerun has nothing to undo, so the only way
-    # on is a human. Reversible actions will go to ROLLED_BACK through a rollback step.
+    """A remediation that ran and did not fix the run (or that GitHub refused): what it did is
+    done (a completed attempt cannot be undone), so the way on is a human."""
+    del remediation
     require_transition(
         session,
         failure_id=failure_id,
         expected=FailureState.REMEDIATION_FAILED,
         to=FailureState.ESCALATED,
         actor=ACTOR,
-        detail={"rollback": "not attempted" if reversible else "nothing to undo"},
+        detail={"rollback": "nothing to undo"},
     )
     return StepResult((notice(session, failure_id, StageEvent.ESCALATED),))

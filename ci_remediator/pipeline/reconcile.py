@@ -28,6 +28,8 @@ NEXT_STEP: dict[FailureState, Step] = {
     FailureState.ANALYZED: Step.GATE,
     FailureState.EXECUTING: Step.EXECUTE,
     FailureState.VERIFYING: Step.VERIFY,
+    # Left only while a rollback is owed (every other way out of it is the same transaction).
+    FailureState.REMEDIATION_FAILED: Step.ROLLBACK,
     FailureState.AWAITING_APPROVAL: Step.REQUEST_APPROVAL,
 }
 

@@ -22,7 +22,9 @@ from ci_remediator.db.transitions import require_transition
 from ci_remediator.domain import (
     NOTHING_TO_DO,
     FailureState,
+    FollowUp,
     StageEvent,
+    Step,
     StepResult,
 )
 from ci_remediator.metrics import REMEDIATION_OUTCOMES
@@ -31,6 +33,7 @@ from ci_remediator.pipeline.execute import (
     latest_remediation,
     target_of,
 )
+from ci_remediator.policy.catalog import action_spec
 
 if TYPE_CHECKING:
     from ci_remediator.github.gateway import GitHubGateway
@@ -96,7 +99,8 @@ def verify_remediation(
 def _timed_out(
     session: Session, *, failure_id: int, remediation: Remediation, now: datetime
 ) -> StepResult:
-    """The new attempt never completed within the verify timeout: a human must look."""
+    """The new attempt never completed within the verify timeout: undo what can be undone
+    (the rollback task), then a human must look."""
     remediation.status = RemediationStatus.FAILED
     remediation.completed_at = now
     remediation.outcome_detail = "verification timed out: the new attempt never completed"
@@ -108,6 +112,8 @@ def _timed_out(
         actor=ACTOR,
         detail={"reason": "verification timed out"},
     )
+    if action_spec(remediation.action).reversible:
+        return StepResult((FollowUp(Step.ROLLBACK, failure_id),))
     return escalate_after_failed_remediation(
         session, failure_id=failure_id, remediation=remediation
     )

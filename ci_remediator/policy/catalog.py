@@ -29,8 +29,9 @@ CATALOG: dict[ActionKind, ActionSpec] = {
         kind=ActionKind.RERUN_FAILED_JOBS,
         min_risk=1,
         always_needs_approval=False,
-        # A rerun changes no code and no configuration; once started there is nothing to undo.
-        reversible=False,
+        # A rerun changes no code and no configuration: what can be undone is an attempt still
+        # running at the verify deadline (cancelled).
+        reversible=True,
         description="Re-run the failed jobs of the workflow run",
     ),
     ActionKind.NONE: ActionSpec(

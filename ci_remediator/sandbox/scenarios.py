@@ -29,6 +29,8 @@ class ScenarioRun:
     head_branch: str = "main"
     # A green run of the same workflow on the same branch lands after this one failed.
     then_passes: bool = False
+    # How many GETs a rerun stays queued or running (a huge number: it never finishes).
+    polls_until_complete: int = 2
 
 
 DEMO_RUNS: tuple[ScenarioRun, ...] = (
@@ -137,6 +139,19 @@ SLACK_DEMO_RUNS: tuple[ScenarioRun, ...] = (
         0,
         then_passes=True,
     ),
+    # The rerun hangs: at the verify deadline it is cancelled (rolled back) and a human told.
+    ScenarioRun(
+        "rerun still running at the deadline",
+        WEB,
+        "CI",
+        "integration",
+        "registry_503.log",
+        ("success",),
+        FailureState.ROLLED_BACK,
+        1,
+        head_branch="feature/slow",
+        polls_until_complete=1_000_000,
+    ),
 )
 DEMO_APPROVER = "U0DEMOAPPROVER"
 
@@ -167,7 +182,7 @@ def install_demo_scenario(
             job_name=run.job_name,
             log_text=demo_log(run.log_name),
             rerun_conclusions=run.rerun_conclusions,
-            polls_until_complete=2,
+            polls_until_complete=run.polls_until_complete,
             head_branch=run.head_branch,
         )
         installed[run_id] = run

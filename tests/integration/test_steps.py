@@ -10,13 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ci_remediator.db.models import Failure, Remediation, RemediationStatus
-from ci_remediator.domain import FailureState, Step
+from ci_remediator.domain import FailureState, StageEvent, Step
 from ci_remediator.github.errors import TransientGitHubError
 from ci_remediator.github.gateway import GitHubGateway
 from ci_remediator.pipeline.analyze import analyze_failure
 from ci_remediator.pipeline.detect import poll_repository
 from ci_remediator.pipeline.execute import execute_remediation
 from ci_remediator.pipeline.gate import gate_failure
+from ci_remediator.pipeline.rollback import roll_back_remediation
 from ci_remediator.pipeline.verify import verify_remediation
 from ci_remediator.sandbox.github import GitHubSandbox
 from ci_remediator.sandbox.scenarios import WEB, demo_log
@@ -128,10 +129,11 @@ def test_failed_rerun_escalates_and_is_not_detected_as_new(
     assert len(db_session.scalars(select(Failure)).all()) == 1
 
 
-def test_verify_waits_until_the_timeout_then_escalates(
+def test_verify_waits_until_the_timeout_then_the_attempt_still_running_is_cancelled(
     db_session: Session, services: Services, sandbox: GitHubSandbox
 ) -> None:
-    """The deadline counts from when GitHub accepted the rerun, not from the task's retries."""
+    """The deadline counts from when GitHub accepted the rerun, not from the task's retries;
+    past it, the rollback step cancels the attempt still running, once."""
     failure_id = executing_failure(db_session, services, sandbox, polls_until_complete=100)
     execute_remediation(
         db_session, failure_id=failure_id, gateway=services.gateway, verify_after_s=0
@@ -140,10 +142,52 @@ def test_verify_waits_until_the_timeout_then_escalates(
     requested_at = remediation.requested_at
     assert verify(db_session, services, failure_id, now=requested_at + VERIFY_TIMEOUT * 0.99)
     assert db_session.get(Failure, failure_id).state is FailureState.VERIFYING
-    assert not verify(db_session, services, failure_id, now=requested_at + VERIFY_TIMEOUT)
-    assert db_session.get(Failure, failure_id).state is FailureState.ESCALATED
+    timed_out = verify_remediation(
+        db_session,
+        failure_id=failure_id,
+        gateway=services.gateway,
+        timeout=VERIFY_TIMEOUT,
+        now=requested_at + VERIFY_TIMEOUT,
+    )
+    assert [f.step for f in timed_out.follow_ups] == [Step.ROLLBACK]
+    assert db_session.get(Failure, failure_id).state is FailureState.REMEDIATION_FAILED
     assert remediation.status is RemediationStatus.FAILED
     assert "timed out" in remediation.outcome_detail
+
+    rolled = roll_back_remediation(db_session, failure_id=failure_id, gateway=services.gateway)
+    again = roll_back_remediation(db_session, failure_id=failure_id, gateway=services.gateway)
+    run_id = db_session.get(Failure, failure_id).run_id
+    assert db_session.get(Failure, failure_id).state is FailureState.ROLLED_BACK
+    assert [f.event for f in rolled.follow_ups] == [StageEvent.ROLLED_BACK]
+    assert again.follow_ups == ()
+    assert "rolled back: cancelled attempt 2" in remediation.outcome_detail
+    assert sandbox.count("POST", rf".*/runs/{run_id}/cancel") == 1
+
+
+def test_a_rollback_that_finds_the_attempt_finished_escalates_and_cancels_nothing(
+    db_session: Session, services: Services, sandbox: GitHubSandbox
+) -> None:
+    failure_id = executing_failure(
+        db_session, services, sandbox, rerun="failure", polls_until_complete=4
+    )
+    execute_remediation(
+        db_session, failure_id=failure_id, gateway=services.gateway, verify_after_s=0
+    )
+    remediation = db_session.scalar(select(Remediation).where(Remediation.failure_id == failure_id))
+    timed_out = verify_remediation(
+        db_session,
+        failure_id=failure_id,
+        gateway=services.gateway,
+        timeout=VERIFY_TIMEOUT,
+        now=remediation.requested_at + VERIFY_TIMEOUT,
+    )
+    # The attempt completed between the deadline and the rollback (it was polled once).
+    while not services.gateway.get_run_attempt(WEB, remediation.run_id, 2).is_completed:
+        pass
+    assert [f.step for f in timed_out.follow_ups] == [Step.ROLLBACK]
+    roll_back_remediation(db_session, failure_id=failure_id, gateway=services.gateway)
+    assert db_session.get(Failure, failure_id).state is FailureState.ESCALATED
+    assert sandbox.count("POST", rf".*/runs/{remediation.run_id}/cancel") == 0
 
 
 def test_refused_rerun_reaches_a_human(

@@ -24,6 +24,7 @@ GATE_RULES = ("tests/integration/test_gate_rules.py",)
 SAFETY_PROPERTIES = ("tests/properties/test_safety_properties.py",)
 MEMORIES = ("tests/integration/test_decision_memories.py",)
 NOISE = ("tests/integration/test_noise_control.py",)
+STEPS = ("tests/integration/test_steps.py",)
 
 MUTANTS: tuple[Mutant, ...] = (
     Mutant(
@@ -258,5 +259,19 @@ MUTANTS += (
         "        if newer is not None:\n            # An approval",
         "        if False:\n            # An approval",
         GATE_RULES,
+    ),
+    Mutant(
+        "the verify deadline escalates and leaves the attempt running",
+        "ci_remediator/pipeline/verify.py",
+        "    if action_spec(remediation.action).reversible:\n",
+        "    if False:\n",
+        STEPS,
+    ),
+    Mutant(
+        "a rollback cancels an attempt that already finished",
+        "ci_remediator/actions/rerun_failed_jobs.py",
+        "        if attempt.is_completed:\n",
+        "        if False:\n",
+        STEPS,
     ),
 )
