@@ -423,6 +423,52 @@ if __name__ == "__main__":
     main()
 
 
+@app.command()
+def flaky(
+    days: Annotated[int, typer.Option(min=1, max=365, help="How far back.")] = 7,
+    output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TEXT,
+) -> None:
+    """The flakiest jobs: how often each failed and then passed on a rerun of the same commit."""
+    from datetime import timedelta
+
+    from rich.table import Table
+
+    from ci_remediator.db.flaky_evidence import flakiest_jobs
+    from ci_remediator.services import Services
+
+    services = Services(_config_or_exit())
+    with services.sessions() as session:
+        jobs = flakiest_jobs(session, window=timedelta(days=days))
+    if output is OutputFormat.JSON:
+        console.print_json(
+            json.dumps(
+                [
+                    {
+                        "repository": job.repository,
+                        "workflow": job.workflow_name,
+                        "job": job.job_name,
+                        "flakes": job.flakes,
+                        "last_seen": job.last_seen.isoformat(),
+                    }
+                    for job in jobs
+                ]
+            )
+        )
+        return
+    table = Table(title=f"Flaky jobs, last {days} days", title_justify="left")
+    for column in ("repository", "workflow", "job", "flakes", "last seen"):
+        table.add_column(column)
+    for job in jobs:
+        table.add_row(
+            escape(job.repository),
+            escape(job.workflow_name),
+            escape(job.job_name),
+            str(job.flakes),
+            f"{job.last_seen:%Y-%m-%d %H:%M}",
+        )
+    console.print(table)
+
+
 @breaker_app.command("status")
 def breaker_status(
     show_all: Annotated[bool, typer.Option("--all", help="Reset trips too.")] = False,

@@ -345,6 +345,28 @@ class BreakerTrip(Base):
     reset_reason: Mapped[str | None] = mapped_column(Text)
 
 
+class FlakyEvidence(Base):
+    """A job that failed and then passed when its run was re-run on the same commit: history,
+    not a label (what a model or a rule calls "flaky" never counts)."""
+
+    __tablename__ = "flaky_evidence"
+    __table_args__ = (
+        UniqueConstraint("repository", "run_id", "job_name", "passed_attempt"),
+        Index("ix_flaky_evidence_job_observed_at", "repository", "job_name", "observed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    repository: Mapped[str] = mapped_column(String(200))
+    workflow_name: Mapped[str] = mapped_column(String(300))
+    job_name: Mapped[str] = mapped_column(String(300))
+    run_id: Mapped[int] = mapped_column(BigInteger)
+    head_sha: Mapped[str] = mapped_column(String(64))
+    failed_attempt: Mapped[int]
+    passed_attempt: Mapped[int]
+    failure_id: Mapped[int | None] = mapped_column(ForeignKey("failures.id", ondelete="SET NULL"))
+    observed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class MetricSample(Base):
     __tablename__ = "metric_samples"
     __table_args__ = (Index("ix_metric_samples_name_at", "name", "at"),)

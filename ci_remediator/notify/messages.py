@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ci_remediator.db.bursts import burst_runs
+from ci_remediator.db.flaky_evidence import FLAKY_WINDOW, flake_counts
 from ci_remediator.db.models import Analysis, ApprovalRequest, Failure, GateDecision, Remediation
 from ci_remediator.domain import StageEvent
 
@@ -108,6 +109,18 @@ def _lines_for(
     return [line for line in lines if line]
 
 
+def _flake_history(session: Session, *, failure: Failure, analysis: Analysis) -> list[str]:
+    """What history says about the failed jobs (never what a model or a rule called flaky)."""
+    counts = flake_counts(session, repository=failure.repository, job_names=analysis.failed_jobs)
+    days = FLAKY_WINDOW.days
+    return [
+        f"{name} flaked {count} time{'s' if count > 1 else ''} in {days} days "
+        "(failed, then passed on a rerun of the same commit)"
+        for name, count in counts.items()
+        if count
+    ]
+
+
 def _breaker_lines(failure: Failure) -> list[str]:
     organization = failure.repository.split("/", 1)[0]
     return [
@@ -158,23 +171,26 @@ def build_stage_message(
     )
     if event is StageEvent.BURST:
         return _burst_message(session, failure=failure, analysis=analysis)
+    lines = (
+        _breaker_lines(failure)
+        if event is StageEvent.BREAKER_TRIPPED
+        else _lines_for(
+            event,
+            failure=failure,
+            analysis=analysis,
+            decision=decision,
+            remediation=remediation,
+            approval=approval,
+        )
+    )
+    if analysis is not None and event in (StageEvent.ANALYZED, StageEvent.APPROVAL_REQUESTED):
+        lines += _flake_history(session, failure=failure, analysis=analysis)
     return StageMessage(
         failure_id=failure_id,
         event=event,
         severity=SEVERITY[event],
         title=f"{TITLES[event]}: {run}",
-        lines=tuple(
-            _breaker_lines(failure)
-            if event is StageEvent.BREAKER_TRIPPED
-            else _lines_for(
-                event,
-                failure=failure,
-                analysis=analysis,
-                decision=decision,
-                remediation=remediation,
-                approval=approval,
-            )
-        ),
+        lines=tuple(lines),
         run_url=failure.html_url,
         repository=failure.repository,
         untrusted=_untrusted_for(event, analysis),

@@ -11,12 +11,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ci_remediator.actions import action_for
 from ci_remediator.db.base import utcnow
+from ci_remediator.db.flaky_evidence import record_flaky_jobs
 from ci_remediator.db.metric_samples import record_metric
-from ci_remediator.db.models import Failure, Remediation, RemediationStatus
+from ci_remediator.db.models import Analysis, Failure, Remediation, RemediationStatus
 from ci_remediator.db.notices import notice
 from ci_remediator.db.transitions import require_transition
 from ci_remediator.domain import (
@@ -90,9 +92,30 @@ def verify_remediation(
         detail={"conclusion": attempt.conclusion, "attempt": attempt.run_attempt},
     )
     if succeeded:
+        _record_flaky_jobs(session, gateway, failure=failure, passed_attempt=attempt.run_attempt)
         return StepResult((notice(session, failure_id, StageEvent.RESOLVED),))
     return escalate_after_failed_remediation(
         session, failure_id=failure_id, remediation=remediation
+    )
+
+
+def _record_flaky_jobs(
+    session: Session, gateway: GitHubGateway, *, failure: Failure, passed_attempt: int
+) -> None:
+    """The jobs that failed before and passed now, on the same commit: flaky, by history."""
+    analysis = session.scalar(select(Analysis).where(Analysis.failure_id == failure.id))
+    if analysis is None or not analysis.failed_jobs:
+        return
+    passed = {
+        job.name
+        for job in gateway.list_jobs(failure.repository, failure.run_id, passed_attempt)
+        if job.conclusion == "success"
+    }
+    record_flaky_jobs(
+        session,
+        failure=failure,
+        passed_attempt=passed_attempt,
+        job_names=[name for name in analysis.failed_jobs if name in passed],
     )
 
 

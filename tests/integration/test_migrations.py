@@ -29,4 +29,5 @@ def test_migrations_made_every_table(engine: Engine) -> None:
         "notification_threads",
         "decision_memories",
         "breaker_trips",
+        "flaky_evidence",
     }

@@ -274,4 +274,11 @@ MUTANTS += (
         "        if False:\n",
         STEPS,
     ),
+    Mutant(
+        "a passing rerun leaves no flaky evidence",
+        "ci_remediator/pipeline/verify.py",
+        "        _record_flaky_jobs(session, gateway,",
+        "        None and _record_flaky_jobs(session, gateway,",
+        ("tests/integration/test_flaky_evidence.py",),
+    ),
 )
