@@ -14,7 +14,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rich.console import Console
@@ -31,8 +31,10 @@ from ci_remediator.sandbox.scenarios import (
     DEMO_APPROVER,
     DEMO_CONFIG,
     INFRA,
+    MOBILE,
     PAYMENTS,
     SLACK_DEMO_RUNS,
+    STORM_POLICY,
     ScenarioRun,
     install_demo_scenario,
 )
@@ -67,7 +69,7 @@ def demo_environment(
     # The demo asks the (sandboxed) model about every failure, so its path is on show.
     config = {
         **DEMO_CONFIG,
-        "repositories": [*DEMO_CONFIG["repositories"], INFRA, API],
+        "repositories": [*DEMO_CONFIG["repositories"], INFRA, API, MOBILE],
         "protected_repositories": [PAYMENTS, INFRA],
         "approvers": [DEMO_APPROVER],
         "llm": {"enabled": True, "skip_when_rule_confidence": 1.0},
@@ -76,7 +78,10 @@ def demo_environment(
         "polling_interval_minutes": 0.1,
         # A rerun still running after 15 s is cancelled (the rollback scenario).
         "verify_timeout_minutes": 0.25,
-        "repository_configs": {INFRA: {"approval_timeout_hours": 0.002}},
+        "repository_configs": {
+            INFRA: {"approval_timeout_hours": 0.002},
+            MOBILE: STORM_POLICY,
+        },
     }
     config_file.write_text(json.dumps(config, indent=2), encoding="utf-8")
     return {
@@ -154,7 +159,7 @@ def check_scenario(
             (failure.repository, failure.run_id): failure.state
             for failure in session.scalars(select(Failure))
         }
-    return [
+    checks = [
         ScenarioCheck(
             run=run,
             run_id=run_id,
@@ -163,6 +168,35 @@ def check_scenario(
         )
         for run_id, run in runs.items()
     ]
+    return _match_groups(checks)
+
+
+def _match_groups(checks: list[ScenarioCheck]) -> list[ScenarioCheck]:
+    """Within a group the runs race, so each outcome is paired with an expectation of the
+    group it meets, if any is left: the group passes when its outcomes are the expected ones
+    in any order."""
+    left: dict[str, list[ScenarioRun]] = {}
+    for check in checks:
+        if check.run.group is not None:
+            left.setdefault(check.run.group, []).append(check.run)
+    matched: list[ScenarioCheck] = []
+    for check in checks:
+        if check.run.group is None:
+            matched.append(check)
+            continue
+        pool = left[check.run.group]
+        met = next(
+            (
+                run
+                for run in pool
+                if run.expected_state is check.state and run.expected_reruns == check.reruns
+            ),
+            None,
+        )
+        chosen = met or pool[0]
+        pool.remove(chosen)
+        matched.append(replace(check, run=chosen))
+    return matched
 
 
 def notified_twice(services: Services) -> list[tuple[int, str]]:
@@ -236,7 +270,7 @@ def print_report(
     console.print(f"finished in {elapsed:.1f}s")
 
 
-def run_demo(console: Console, *, timeout_s: float = 50.0) -> int:
+def run_demo(console: Console, *, timeout_s: float = 90.0) -> int:
     started = time.monotonic()
     with (
         tempfile.TemporaryDirectory(prefix="ci-remediator-demo-") as workdir,

@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ci_remediator.db.audit import record_audit
 from ci_remediator.db.base import utcnow
 from ci_remediator.db.models import BreakerTrip
+from ci_remediator.db.upsert import dialect_insert
 
 
 def organization_of(repository: str) -> str:
@@ -42,9 +42,8 @@ def trip_breaker(
     failure_id: int | None,
 ) -> bool:
     """Trip the organization's breaker; True only for the call that tripped it (one alert)."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     tripped = session.scalar(
-        insert(BreakerTrip)
+        dialect_insert(session, BreakerTrip)
         .values(
             organization=organization,
             open_key=organization,

@@ -7,13 +7,13 @@ window since its leader has passed instead of growing one without end.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ci_remediator.db.locks import lock_for_transaction
 from ci_remediator.db.models import Analysis, Failure
 
 
@@ -45,13 +45,8 @@ def join_burst(
 
 def _serialize_joiners(session: Session, *, repository: str, fingerprint: str) -> None:
     """Two repeats analyzed at the same instant would each see no leader (neither has
-    committed) and both lead. On Postgres a transaction-scoped advisory lock per repository
-    and fingerprint makes the second wait for the first's commit, then see it. SQLite (the
-    embedded form) already serializes writing transactions."""
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    digest = hashlib.sha256(f"burst:{repository}:{fingerprint}".encode()).digest()
-    session.execute(select(func.pg_advisory_xact_lock(int.from_bytes(digest[:8], signed=True))))
+    committed) and both lead: the second waits for the first's commit, then sees it."""
+    lock_for_transaction(session, f"burst:{repository}:{fingerprint}")
 
 
 def burst_runs(session: Session, *, leader_id: int) -> Sequence[Failure]:

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ci_remediator.db.base import utcnow
 from ci_remediator.db.models import Failure, FlakyEvidence
+from ci_remediator.db.upsert import dialect_insert
 
 FLAKY_WINDOW = timedelta(days=7)
 
@@ -34,11 +34,10 @@ def record_flaky_jobs(
 ) -> int:
     """One piece of evidence per job that passed on the rerun; how many were new (a
     redelivered verify records nothing twice)."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     recorded = 0
     for job_name in dict.fromkeys(job_names):
         inserted = session.scalar(
-            insert(FlakyEvidence)
+            dialect_insert(session, FlakyEvidence)
             .values(
                 repository=failure.repository,
                 workflow_name=failure.workflow_name,

@@ -4,11 +4,11 @@ once so one critical alert says so."""
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ci_remediator.db.audit import record_audit
 from ci_remediator.db.models import DisabledCredential
+from ci_remediator.db.upsert import dialect_insert
 
 
 def credential_disabled(session: Session, fingerprint: str) -> bool:
@@ -26,9 +26,8 @@ def disable_credential(
     session: Session, *, fingerprint: str, reason: str, service: str = "github"
 ) -> bool:
     """Mark the credential refused; True only for the call that marked it (alert once)."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     marked = session.scalar(
-        insert(DisabledCredential)
+        dialect_insert(session, DisabledCredential)
         .values(fingerprint=fingerprint, reason=reason[:1000])
         .on_conflict_do_nothing(index_elements=["fingerprint"])
         .returning(DisabledCredential.fingerprint)

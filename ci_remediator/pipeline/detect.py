@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ci_remediator.db.audit import record_audit
@@ -19,6 +18,7 @@ from ci_remediator.db.metric_samples import record_metric
 from ci_remediator.db.models import DetectionSource, Failure, Remediation
 from ci_remediator.db.monitored_repositories import monitored_repository
 from ci_remediator.db.notices import notice
+from ci_remediator.db.upsert import dialect_insert
 from ci_remediator.domain import FailureState, FollowUp, StageEvent, Step, StepResult
 from ci_remediator.github.values import FAILING_CONCLUSIONS
 from ci_remediator.metrics import FAILURES_DETECTED
@@ -51,9 +51,8 @@ def record_failure(
     """
     if run.conclusion not in FAILING_CONCLUSIONS or started_by_us(session, run):
         return None
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     statement = (
-        insert(Failure)
+        dialect_insert(session, Failure)
         .values(
             repository=run.repository,
             run_id=run.run_id,

@@ -127,17 +127,12 @@ def _refused(
         actor=ACTOR,
         detail={"reason": remediation.outcome_detail},
     )
-    return escalate_after_failed_remediation(
-        session, failure_id=failure.id, remediation=remediation
-    )
+    return escalate_after_failed_remediation(session, failure_id=failure.id)
 
 
-def escalate_after_failed_remediation(
-    session: Session, *, failure_id: int, remediation: Remediation | None
-) -> StepResult:
+def escalate_after_failed_remediation(session: Session, *, failure_id: int) -> StepResult:
     """A remediation that ran and did not fix the run (or that GitHub refused): what it did is
     done (a completed attempt cannot be undone), so the way on is a human."""
-    del remediation
     require_transition(
         session,
         failure_id=failure_id,

@@ -17,6 +17,7 @@ from ci_remediator.db.breaker_trips import (
     trip_breaker,
 )
 from ci_remediator.db.decision_memories import active_memory
+from ci_remediator.db.locks import lock_for_transaction
 from ci_remediator.db.models import (
     Analysis,
     ApprovalRequest,
@@ -182,6 +183,10 @@ def gate_failure(session: Session, *, failure_id: int, config: AppConfig) -> Ste
     analysis = session.scalar(select(Analysis).where(Analysis.failure_id == failure_id))
     if analysis is None:
         raise LookupError(f"failure {failure_id} is analyzed but has no analysis row")
+    # The caps and the breaker are counts over the organization's remediations: two gates at
+    # once would each count the other's as not there yet and both pass a cap of one. One gate
+    # per organization at a time (until its commit) keeps every cap a bound.
+    lock_for_transaction(session, f"gate:{organization_of(failure.repository)}")
     now = utcnow()
     policy = config.policy_for(failure.repository)
     action = action_spec(analysis.proposed_action)

@@ -37,14 +37,10 @@ def roll_back_remediation(
         return NOTHING_TO_DO
     remediation = latest_remediation(session, failure_id)
     if remediation is None or not action_spec(remediation.action).reversible:
-        return escalate_after_failed_remediation(
-            session, failure_id=failure_id, remediation=remediation
-        )
+        return escalate_after_failed_remediation(session, failure_id=failure_id)
     undone = action_for(remediation.action).rollback(gateway, target_of(remediation))
     if undone is None:
-        return escalate_after_failed_remediation(
-            session, failure_id=failure_id, remediation=remediation
-        )
+        return escalate_after_failed_remediation(session, failure_id=failure_id)
     remediation.outcome_detail = f"{remediation.outcome_detail or ''}; rolled back: {undone}"
     require_transition(
         session,

@@ -94,9 +94,7 @@ def verify_remediation(
     if succeeded:
         _record_flaky_jobs(session, gateway, failure=failure, passed_attempt=attempt.run_attempt)
         return StepResult((notice(session, failure_id, StageEvent.RESOLVED),))
-    return escalate_after_failed_remediation(
-        session, failure_id=failure_id, remediation=remediation
-    )
+    return escalate_after_failed_remediation(session, failure_id=failure_id)
 
 
 def _record_flaky_jobs(
@@ -137,6 +135,4 @@ def _timed_out(
     )
     if action_spec(remediation.action).reversible:
         return StepResult((FollowUp(Step.ROLLBACK, failure_id),))
-    return escalate_after_failed_remediation(
-        session, failure_id=failure_id, remediation=remediation
-    )
+    return escalate_after_failed_remediation(session, failure_id=failure_id)

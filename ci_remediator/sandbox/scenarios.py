@@ -13,6 +13,7 @@ WEB = "acme/web"
 PAYMENTS = "acme/payments"
 INFRA = "acme/infra"
 API = "acme/api"
+MOBILE = "acme/mobile"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,8 @@ class ScenarioRun:
     then_passes: bool = False
     # How many GETs a rerun stays queued or running (a huge number: it never finishes).
     polls_until_complete: int = 2
+    # Runs of one group race each other: which of them ends where is not fixed, only how many.
+    group: str | None = None
 
 
 DEMO_RUNS: tuple[ScenarioRun, ...] = (
@@ -152,7 +155,32 @@ SLACK_DEMO_RUNS: tuple[ScenarioRun, ...] = (
         head_branch="feature/slow",
         polls_until_complete=1_000_000,
     ),
+    # A storm: three runs fail at once where the daily cap is two automatic remediations per
+    # workflow. Two are re-run; the third waits for a human, whom nobody is, and expires.
+    *(
+        ScenarioRun(
+            key,
+            MOBILE,
+            "CI",
+            "test",
+            "network_blip.log",
+            ("success",),
+            state,
+            reruns,
+            head_branch=f"storm/{n}",
+            group="storm",
+        )
+        for n, (key, state, reruns) in enumerate(
+            (
+                ("storm: re-run within the cap", FailureState.RESOLVED, 1),
+                ("storm: re-run within the cap", FailureState.RESOLVED, 1),
+                ("storm: stopped by the daily cap", FailureState.EXPIRED, 0),
+            )
+        )
+    ),
 )
+# The storm's repository allows two automatic remediations per workflow a day.
+STORM_POLICY: dict[str, Any] = {"max_auto_per_workflow_per_day": 2, "approval_timeout_hours": 0.002}
 DEMO_APPROVER = "U0DEMOAPPROVER"
 
 DEMO_CONFIG: dict[str, Any] = {

@@ -155,11 +155,11 @@ def slack() -> Iterator[SlackSandbox]:
         yield running
 
 
-@pytest.fixture
-def slack_services(
-    sandbox: GitHubSandbox, slack: SlackSandbox, committed_db: Engine, redis_client: redis.Redis
-) -> Iterator[Services]:
-    """Services on the GitHub and Slack sandboxes, the demo's policy, one Slack approver."""
+def services_on_slack(
+    sandbox: GitHubSandbox, slack: SlackSandbox, **file_overrides: object
+) -> Services:
+    """Services whose GitHub and Slack are the sandboxes: the demo's policy, the Slack
+    approver, and `file_overrides` of config.json."""
     base = load_config(
         env_overrides={
             "github_api_url": sandbox.url,
@@ -168,8 +168,18 @@ def slack_services(
             "slack_api_url": slack.api_url,
         }
     )
-    file = FileConfig.model_validate({**DEMO_CONFIG, "approvers": [SLACK_APPROVER]})
-    services = Services(AppConfig(settings=base.settings, file=file))
+    file = FileConfig.model_validate(
+        {**DEMO_CONFIG, "approvers": [SLACK_APPROVER], **file_overrides}
+    )
+    return Services(AppConfig(settings=base.settings, file=file))
+
+
+@pytest.fixture
+def slack_services(
+    sandbox: GitHubSandbox, slack: SlackSandbox, committed_db: Engine, redis_client: redis.Redis
+) -> Iterator[Services]:
+    """Services on the GitHub and Slack sandboxes, the demo's policy, one Slack approver."""
+    services = services_on_slack(sandbox, slack)
     set_services(services)
     yield services
     set_services(None)

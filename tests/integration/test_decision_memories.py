@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 from ci_remediator import cli
-from ci_remediator.config import AppConfig, FileConfig, load_config
+from ci_remediator.config import AppConfig
 from ci_remediator.db.models import (
     ApprovalRequest,
     AuditEntry,
@@ -26,7 +26,7 @@ from ci_remediator.domain import Decision, FailureState, FollowUp, Verdict
 from ci_remediator.pipeline.decide import DecisionOutcome, decide_approval
 from ci_remediator.pipeline.detect import follow_ups_for_new_failure
 from ci_remediator.sandbox.github import GitHubSandbox
-from ci_remediator.sandbox.scenarios import DEMO_CONFIG, PAYMENTS, WEB, demo_log
+from ci_remediator.sandbox.scenarios import PAYMENTS, WEB, demo_log
 from ci_remediator.sandbox.slack import BOT_TOKEN, SlackSandbox
 from ci_remediator.sandbox.slack_actions import ButtonClick, InteractivitySender
 from ci_remediator.services import Services, set_services
@@ -35,6 +35,7 @@ from tests.integration.conftest import (
     SLACK_APPROVER,
     SLACK_SIGNING_SECRET,
     record_sandbox_failure,
+    services_on_slack,
     wait_until,
 )
 from tests.integration.webhook_server import serving_web_app
@@ -48,24 +49,14 @@ def remembering(
     sandbox: GitHubSandbox, slack: SlackSandbox, committed_db: Engine, redis_client: redis.Redis
 ) -> Iterator[Services]:
     """Every failure of acme/web needs approval (threshold 0) and memories are allowed."""
-    base = load_config(
-        env_overrides={
-            "github_api_url": sandbox.url,
-            "slack_signing_secret": SLACK_SIGNING_SECRET,
-            "slack_bot_token": BOT_TOKEN,
-            "slack_api_url": slack.api_url,
-        }
+    services = services_on_slack(
+        sandbox,
+        slack,
+        risk_threshold=0,
+        approvers=[SLACK_APPROVER, OPERATOR],
+        allow_trust_memory=True,
+        trust_memory_days=3,
     )
-    file = FileConfig.model_validate(
-        {
-            **DEMO_CONFIG,
-            "risk_threshold": 0,
-            "approvers": [SLACK_APPROVER, OPERATOR],
-            "allow_trust_memory": True,
-            "trust_memory_days": 3,
-        }
-    )
-    services = Services(AppConfig(settings=base.settings, file=file))
     set_services(services)
     yield services
     set_services(None)

@@ -474,3 +474,41 @@ def test_an_approval_that_comes_after_a_newer_run_runs_nothing(
         == f"not run: run {newer} of this workflow on the branch is newer"
     )
     assert sandbox.count("POST", rf".*/runs/{failure.run_id}/rerun-failed-jobs") == 0
+
+
+def test_two_gates_at_the_same_instant_never_pass_a_cap_of_one_twice(
+    policy: Any, sandbox: GitHubSandbox
+) -> None:
+    import threading
+
+    from ci_remediator.pipeline.gate import gate_failure
+    from workers.tasks import analyze
+
+    services = policy(max_auto_per_workflow_per_day=1)
+    with services.sessions() as session, session.begin():
+        first, second = (
+            record_sandbox_failure(
+                session, services, sandbox, log_text=NETWORK_BLIP, head_branch=f"feature/{n}"
+            )
+            for n in range(2)
+        )
+    for failure_id in (first, second):
+        analyze(failure_id=failure_id)
+    verdicts: list[Verdict] = []
+
+    def second_gate() -> None:
+        with services.sessions() as session, session.begin():
+            gate_failure(session, failure_id=second, config=services.config)
+            decision = session.scalar(select(GateDecision).where(GateDecision.failure_id == second))
+            assert decision is not None
+            verdicts.append(decision.verdict)
+
+    with services.sessions() as session, session.begin():
+        gate_failure(session, failure_id=first, config=services.config)
+        # The first has not committed its remediation: the second must wait, not count zero.
+        other = threading.Thread(target=second_gate)
+        other.start()
+        other.join(timeout=0.5)
+    other.join(timeout=10)
+    assert state_of(services, first) is FailureState.EXECUTING
+    assert verdicts == [Verdict.NEEDS_APPROVAL]

@@ -281,4 +281,11 @@ MUTANTS += (
         "        None and _record_flaky_jobs(session, gateway,",
         ("tests/integration/test_flaky_evidence.py",),
     ),
+    Mutant(
+        "two gates at once each count the other's remediation as not there yet",
+        "ci_remediator/pipeline/gate.py",
+        '    lock_for_transaction(session, f"gate:{organization_of(failure.repository)}")\n',
+        "",
+        GATE_RULES,
+    ),
 )
