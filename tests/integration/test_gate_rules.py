@@ -331,27 +331,31 @@ def test_the_breaker_stays_closed_while_automatic_fixes_mostly_work(
     assert gated(services, sandbox).verdict is Verdict.AUTO
 
 
-def test_a_tripped_breaker_is_told_once_stands_until_reset_and_then_counts_afresh(
-    policy: Any, sandbox: GitHubSandbox, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from typer.testing import CliRunner
-
-    from ci_remediator import cli
-    from ci_remediator.db.models import AuditEntry, BreakerTrip, Notification
-
-    services = policy(breaker={"window": 3, "min_success_rate": 0.5})
+def _tripped(services: Services, sandbox: GitHubSandbox, *, first_run: int) -> GateDecision:
+    """Three failed automatic remediations in acme, then a gate: the breaker trips."""
     for index in range(3):
         past_remediation(
             services,
-            run_id=7300 + index,
-            workflow_id=9400 + index,
+            run_id=first_run + index,
+            workflow_id=first_run + 100 + index,
             status=RemediationStatus.FAILED,
             age=timedelta(hours=2 + index),
         )
-    tripped, still_open = gated(services, sandbox), gated(services, sandbox)
-    for decision in (tripped, still_open):
-        assert decision.verdict is Verdict.NEEDS_APPROVAL
-        assert "circuit breaker is open" in reasons(decision)
+    decision = gated(services, sandbox)
+    assert decision.verdict is Verdict.NEEDS_APPROVAL
+    assert "circuit breaker is open" in reasons(decision)
+    return decision
+
+
+def test_a_tripped_breaker_is_told_once_and_stands_while_outcomes_improve(
+    policy: Any, sandbox: GitHubSandbox
+) -> None:
+    from ci_remediator.db.models import BreakerTrip, Notification
+
+    services = policy(breaker={"window": 3, "min_success_rate": 0.5})
+    tripped = _tripped(services, sandbox, first_run=7300)
+    still_open = gated(services, sandbox)
+    assert "circuit breaker is open" in reasons(still_open)
     with services.sessions() as session:
         told = session.scalars(
             select(Notification.failure_id).where(Notification.event == "breaker_tripped")
@@ -359,15 +363,24 @@ def test_a_tripped_breaker_is_told_once_stands_until_reset_and_then_counts_afres
         (trip,) = session.scalars(select(BreakerTrip)).all()
     assert told == [tripped.failure_id]  # one critical notice, from the failure that tripped it
     assert (trip.organization, trip.open_key, trip.success_rate) == ("acme", "acme", 0.0)
-
-    # Only a person resets it; successes since do not (the latest three are mostly good
-    # now, yet the trip stands).
+    # Only a person resets it: the latest three are mostly good now, yet the trip stands.
     for index in range(2):
         past_remediation(
             services, run_id=7310 + index, workflow_id=9410 + index, age=timedelta(minutes=1)
         )
-    assert gated(services, sandbox).verdict is Verdict.NEEDS_APPROVAL
+    assert "circuit breaker is open" in reasons(gated(services, sandbox))
 
+
+def test_breaker_reset_is_audited_and_counts_only_what_came_after_it(
+    policy: Any, sandbox: GitHubSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from ci_remediator import cli
+    from ci_remediator.db.models import AuditEntry
+
+    services = policy(breaker={"window": 3, "min_success_rate": 0.5})
+    _tripped(services, sandbox, first_run=7400)
     monkeypatch.setattr(cli, "_config_or_exit", lambda: services.config)
     runner = CliRunner(env={"COLUMNS": "200"})
     status = runner.invoke(cli.app, ["breaker", "status"])
@@ -375,7 +388,7 @@ def test_a_tripped_breaker_is_told_once_stands_until_reset_and_then_counts_afres
     assert "acme" in status.output
     reset = runner.invoke(cli.app, ["breaker", "reset", "acme", "--reason", "registry fixed"])
     assert reset.exit_code == 0, reset.output
-    # The failed history before the reset is not counted again.
+    # The three failures before the reset are not counted again.
     assert gated(services, sandbox).verdict is Verdict.AUTO
     again = runner.invoke(cli.app, ["breaker", "reset", "acme"])
     assert again.exit_code == 1

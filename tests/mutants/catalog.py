@@ -44,8 +44,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "breaker never passed to the gate",
         "ci_remediator/pipeline/gate.py",
-        "breaker_open=breaker_is_open(",
-        "breaker_open=False and breaker_is_open(",
+        "        breaker_open=is_open,",
+        "        breaker_open=False,",
         GATE_RULES,
     ),
     Mutant(
