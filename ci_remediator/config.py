@@ -271,6 +271,22 @@ class Settings(BaseSettings):
     flower_basic_auth: SecretStr | None = None
     port: int = 8000
 
+    @field_validator(
+        "github_token",
+        "github_app_private_key",
+        "github_webhook_secret",
+        "openai_api_key",
+        "slack_bot_token",
+        "slack_signing_secret",
+        "dashboard_auth",
+        "flower_basic_auth",
+        mode="before",
+    )
+    @classmethod
+    def _empty_secret_is_unset(cls, value: object) -> object:
+        # `OPENAI_API_KEY=` in a .env or compose file means "no key", not a key of "".
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("log_level")
     @classmethod
     def _known_log_level(cls, value: str) -> str:

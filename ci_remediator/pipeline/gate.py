@@ -177,16 +177,17 @@ def open_remediation(
 
 
 def gate_failure(session: Session, *, failure_id: int, config: AppConfig) -> StepResult:
+    # The caps and the breaker are counts over the organization's remediations: two gates at
+    # once would each count the other's as not there yet and both pass a cap of one. One gate
+    # per organization at a time (until its commit) keeps every cap a bound.
+    repository = session.scalar(select(Failure.repository).where(Failure.id == failure_id))
+    lock_for_transaction(session, f"gate:{organization_of(repository or '')}")
     failure = session.get(Failure, failure_id)
     if failure is None or failure.state is not FailureState.ANALYZED:
         return NOTHING_TO_DO
     analysis = session.scalar(select(Analysis).where(Analysis.failure_id == failure_id))
     if analysis is None:
         raise LookupError(f"failure {failure_id} is analyzed but has no analysis row")
-    # The caps and the breaker are counts over the organization's remediations: two gates at
-    # once would each count the other's as not there yet and both pass a cap of one. One gate
-    # per organization at a time (until its commit) keeps every cap a bound.
-    lock_for_transaction(session, f"gate:{organization_of(failure.repository)}")
     now = utcnow()
     policy = config.policy_for(failure.repository)
     action = action_spec(analysis.proposed_action)

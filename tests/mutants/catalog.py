@@ -284,8 +284,29 @@ MUTANTS += (
     Mutant(
         "two gates at once each count the other's remediation as not there yet",
         "ci_remediator/pipeline/gate.py",
-        '    lock_for_transaction(session, f"gate:{organization_of(failure.repository)}")\n',
+        "    lock_for_transaction(session, f\"gate:{organization_of(repository or '')}\")\n",
         "",
         GATE_RULES,
+    ),
+    Mutant(
+        "a redelivered execute calls GitHub again without asking what it already did",
+        "ci_remediator/actions/rerun_failed_jobs.py",
+        "        if latest.run_attempt >= target.target_attempt:\n",
+        "        if False:\n",
+        ("tests/reliability/test_worker_kills.py",),
+    ),
+    Mutant(
+        "a redelivered rollback does not recognise its own cancel",
+        "ci_remediator/actions/rerun_failed_jobs.py",
+        '            if attempt.conclusion == "cancelled":',
+        "            if False:",
+        ("tests/reliability/test_worker_kills.py",),
+    ),
+    Mutant(
+        "the embedded store's gates read a snapshot of their own (caps overshoot)",
+        "ci_remediator/db/locks.py",
+        '        session.execute(text("UPDATE leases SET holder = holder WHERE 1 = 0"))\n',
+        "",
+        ("tests/unit/db/test_sqlite_transaction_lock.py",),
     ),
 )

@@ -236,3 +236,9 @@ def test_approvers_and_their_timeout_resolve_per_repository(tmp_path: Path) -> N
 def test_the_shipped_example_config_loads() -> None:
     example = Path(__file__).parents[2] / "config.example.json"
     assert load_file_config(example).repositories == ("acme/web", "critical/repo")
+
+
+def test_an_empty_secret_variable_means_unset() -> None:
+    config = load_config(env_overrides={"openai_api_key": "", "slack_bot_token": "  "})
+    assert config.settings.openai_api_key is None
+    assert config.settings.slack_bot_token is None
