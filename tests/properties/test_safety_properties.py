@@ -215,3 +215,42 @@ def test_a_remembered_approval_stands_in_for_the_human_when_only_the_risk_asked(
         assert remembered.memory_id == memory.memory_id
     else:
         assert remembered.verdict is forgotten.verdict
+
+
+def _always_asked(gate_input: GateInput, reason: str) -> GateInput:
+    """`gate_input` made a run no memory may cover, for `reason`."""
+    run = gate_input.run
+    if reason == "protected":
+        policy = resolve_policy(
+            FileConfig.model_validate(
+                {
+                    "risk_threshold": gate_input.policy.risk_threshold,
+                    "protected_repositories": ["acme/web"],
+                }
+            ),
+            "acme/web",
+        )
+        return replace(gate_input, policy=policy)
+    changed = {
+        "sensitive": replace(run, workflow_name="Deploy prod"),
+        "pull_request_target": replace(run, event="pull_request_target"),
+        "fork": replace(run, from_fork=True),
+        "deployment": replace(run, deployment_environments=("production",)),
+    }[reason]
+    return replace(gate_input, run=changed)
+
+
+@given(
+    rememberable_inputs(),
+    memories(),
+    st.sampled_from(["protected", "sensitive", "pull_request_target", "fork", "deployment"]),
+)
+def test_a_memory_never_applies_to_a_run_that_always_goes_to_a_human(
+    gate_input: GateInput, memory: RememberedDecision, reason: str
+) -> None:
+    always = _always_asked(gate_input, reason)
+    assert never_remembered_reasons(always)
+    remembered = evaluate_gate(replace(always, remembered=memory))
+    assert remembered == evaluate_gate(always)
+    assert remembered.memory_id is None
+    assert remembered.verdict is Verdict.NEEDS_APPROVAL
