@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ci_remediator.db.breaker_trips import organization_of
 from ci_remediator.db.bursts import burst_runs
 from ci_remediator.db.flaky_evidence import FLAKY_WINDOW, flake_counts
 from ci_remediator.db.models import Analysis, ApprovalRequest, Failure, GateDecision, Remediation
@@ -122,7 +123,7 @@ def _flake_history(session: Session, *, failure: Failure, analysis: Analysis) ->
 
 
 def _breaker_lines(failure: Failure) -> list[str]:
-    organization = failure.repository.split("/", 1)[0]
+    organization = organization_of(failure.repository)
     return [
         f"the latest automatic remediations in {organization} mostly did not fix their runs; "
         "every remediation there now asks a human",

@@ -55,7 +55,7 @@ _AUTOMATIC = Remediation.approved_by.is_(None)
 
 
 def _owner_prefix(repository: str) -> str:
-    return repository.split("/", 1)[0] + "/"
+    return organization_of(repository) + "/"
 
 
 def count_auto_history(session: Session, *, failure: Failure, now: datetime) -> AutoHistory:

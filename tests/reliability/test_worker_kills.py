@@ -12,7 +12,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from ci_remediator.pipeline.detect import record_failure
 from ci_remediator.sandbox.github import GitHubSandbox
 from ci_remediator.sandbox.scenarios import WEB, demo_log
 from ci_remediator.services import Services
+from tests.integration.conftest import wait_until
 
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(180)]
 
@@ -134,15 +134,6 @@ def _holder_of_a_connection_to(port: int) -> int:
     return pids.pop()
 
 
-def _wait_for(condition: object, *, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return True
-        time.sleep(0.05)
-    return False
-
-
 @pytest.mark.parametrize(
     ("held", "polls_until_complete", "settles_in"),
     [
@@ -180,9 +171,9 @@ def test_a_pool_child_killed_between_githubs_answer_and_its_commit_acts_once(
     worker = _worker(env, log)
     try:
         # Redis routes by the bindings a consumer declares: publish once the worker is up.
-        assert _wait_for(lambda: "ready." in log.read_text(), timeout_s=60), log.read_text()
+        assert wait_until(lambda: "ready." in log.read_text(), timeout_s=60), log.read_text()
         _send_analyze(env["REDIS_URL"], failure_id)
-        assert _wait_for(lambda: sandbox.count("POST", mutation) == 1, timeout_s=60), (
+        assert wait_until(lambda: sandbox.count("POST", mutation) == 1, timeout_s=60), (
             log.read_text()
         )
         # GitHub did it; its answer is held. The child waiting for the answer dies now.
@@ -197,7 +188,7 @@ def test_a_pool_child_killed_between_githubs_answer_and_its_commit_acts_once(
                 assert failure is not None
                 return failure.state
 
-        assert _wait_for(lambda: state() is settles_in, timeout_s=90), (
+        assert wait_until(lambda: state() is settles_in, timeout_s=90), (
             state(),
             log.read_text()[-4000:],
         )
