@@ -28,6 +28,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ci_remediator.domain import ActionKind, Category
+
 DEFAULT_SQLITE_URL = "sqlite:///ci_remediator.db"
 DEFAULT_SENSITIVE_WORKFLOWS = ("*deploy*", "*release*", "*publish*", "*terraform apply*")
 REPO_NAME_PATTERN = r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
@@ -46,6 +48,42 @@ TEMPLATE_FIELDS = (
     "workflow",
 )
 _WORKFLOW_FILE = re.compile(r"^[A-Za-z0-9_.-]+\.ya?ml$")
+# GitHub's rule for workflow_dispatch input names.
+_INPUT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,99}$")
+MAX_DISPATCH_INPUTS = 25
+A = ActionKind
+# Which actions each category may get (the first is what it gets when the analyzer proposed one
+# the list does not allow). Safe defaults: only transient kinds are re-run; a real defect gets
+# at most a tracking issue, and only when an analyzer proposed one.
+DEFAULT_CATEGORY_ACTIONS: dict[Category, tuple[ActionKind, ...]] = {
+    Category.INFRASTRUCTURE: (
+        A.RERUN_FAILED_JOBS,
+        A.RERUN_WORKFLOW,
+        A.RERUN_WITH_DEBUG_LOGGING,
+        A.CLEAR_CACHE_AND_RERUN,
+        A.DISPATCH_REMEDIATION_WORKFLOW,
+    ),
+    Category.FLAKY_TEST: (A.RERUN_FAILED_JOBS, A.RERUN_WITH_DEBUG_LOGGING, A.OPEN_TRACKING_ISSUE),
+    Category.TIMEOUT: (A.RERUN_FAILED_JOBS, A.RERUN_WITH_DEBUG_LOGGING, A.OPEN_TRACKING_ISSUE),
+    Category.RESOURCE_EXHAUSTION: (
+        A.RERUN_FAILED_JOBS,
+        A.DISPATCH_REMEDIATION_WORKFLOW,
+        A.OPEN_TRACKING_ISSUE,
+    ),
+    Category.DEPENDENCY: (A.RERUN_FAILED_JOBS, A.CLEAR_CACHE_AND_RERUN, A.OPEN_TRACKING_ISSUE),
+    **dict.fromkeys(
+        (
+            Category.TEST_FAILURE,
+            Category.COMPILE_ERROR,
+            Category.TYPE_CHECK,
+            Category.LINT,
+            Category.CONFIGURATION,
+            Category.PERMISSIONS,
+            Category.UNKNOWN,
+        ),
+        (A.OPEN_TRACKING_ISSUE,),
+    ),
+}
 _FORMATTER = string.Formatter()
 
 
@@ -81,6 +119,12 @@ def validate_workflow_file(name: str) -> str:
     return name
 
 
+def validate_input_name(name: str) -> str:
+    if not _INPUT_NAME.fullmatch(name):
+        raise TemplateError(f"{name!r} is not a workflow_dispatch input name")
+    return name
+
+
 RepoName = Annotated[str, Field(pattern=REPO_NAME_PATTERN)]
 # A year: a deadline further out is a typo (and 1e20 hours cannot be added to a date at all).
 MAX_APPROVAL_TIMEOUT_HOURS = 24 * 366
@@ -89,6 +133,8 @@ MAX_TRUST_MEMORY_DAYS = 90
 # Dispatch targets and cache keys reach GitHub: only file names and run-metadata templates.
 WorkflowFile = Annotated[str, AfterValidator(validate_workflow_file)]
 CacheKeyTemplate = Annotated[str, AfterValidator(validate_template)]
+InputName = Annotated[str, AfterValidator(validate_input_name)]
+CategoryActions = dict[Category, tuple[ActionKind, ...]]
 
 
 class ConfigError(Exception):
@@ -104,14 +150,29 @@ class _Strict(BaseModel):
 NOT_SUPPORTED_YET: dict[str, str] = {
     "retention_days": "the retention sweep is not built yet",
     "audit_retention_days": "the retention sweep is not built yet",
-    "remediation_workflows": "the catalog cannot dispatch workflows yet",
-    "cache_key_templates": "the catalog cannot clear caches yet",
 }
 
 
 def _refuse_unsupported(model: BaseModel) -> None:
     for key in sorted(model.model_fields_set & NOT_SUPPORTED_YET.keys()):
         raise ValueError(f"'{key}' is not supported yet ({NOT_SUPPORTED_YET[key]}); remove it")
+
+
+class RemediationWorkflow(_Strict):
+    """A workflow the catalog may dispatch: its file, the ref and the inputs, all templates of
+    run metadata. A plain file name means ref `{branch}` and the default inputs (repository,
+    branch, sha, run_id)."""
+
+    workflow: WorkflowFile
+    ref: CacheKeyTemplate = "{branch}"
+    inputs: dict[InputName, CacheKeyTemplate] | None = Field(
+        default=None, max_length=MAX_DISPATCH_INPUTS
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_file_name(cls, value: Any) -> Any:
+        return {"workflow": value} if isinstance(value, str) else value
 
 
 class SlackChannels(_Strict):
@@ -144,8 +205,10 @@ class PolicyOverrides(_Strict):
     max_auto_attempts_per_run: int | None = Field(default=None, ge=0)
     max_auto_per_workflow_per_day: int | None = Field(default=None, ge=0)
     slack_channels: SlackChannels | None = None
-    remediation_workflows: tuple[WorkflowFile, ...] | None = None
+    remediation_workflows: tuple[RemediationWorkflow, ...] | None = None
     cache_key_templates: tuple[CacheKeyTemplate, ...] | None = None
+    # Merged over the inherited map, category by category.
+    category_actions: CategoryActions | None = None
     allow_trust_memory: bool | None = None
     trust_memory_days: int | None = Field(default=None, ge=1, le=MAX_TRUST_MEMORY_DAYS)
 
@@ -175,8 +238,10 @@ class FileConfig(_Strict):
     breaker: BreakerConfig = BreakerConfig()
     llm: LlmConfig = LlmConfig()
     knowledge_base_file: Path | None = None
-    remediation_workflows: tuple[WorkflowFile, ...] = ()
+    remediation_workflows: tuple[RemediationWorkflow, ...] = ()
     cache_key_templates: tuple[CacheKeyTemplate, ...] = ()
+    # Merged over DEFAULT_CATEGORY_ACTIONS, category by category ([] means: never an action).
+    category_actions: CategoryActions = Field(default_factory=dict)
     trust_memory_days: int = Field(default=7, ge=1, le=MAX_TRUST_MEMORY_DAYS)
     allow_trust_memory: bool = False
     retention_days: int = Field(default=90, ge=1)
@@ -224,8 +289,9 @@ class RepositoryPolicy(_Strict):
     max_auto_attempts_per_run: int
     max_auto_per_workflow_per_day: int
     slack_channels: SlackChannels
-    remediation_workflows: tuple[str, ...]
+    remediation_workflows: tuple[RemediationWorkflow, ...]
     cache_key_templates: tuple[str, ...]
+    category_actions: CategoryActions
     allow_trust_memory: bool
     trust_memory_days: int
 
@@ -362,7 +428,17 @@ def resolve_policy(file: FileConfig, repository: str) -> RepositoryPolicy:
         "allow_trust_memory": file.allow_trust_memory,
         "trust_memory_days": file.trust_memory_days,
     }
-    explicit = overrides.model_dump(exclude_none=True)
+    explicit = {
+        name: getattr(overrides, name)
+        for name in overrides.model_fields_set
+        if getattr(overrides, name) is not None
+    }
+    inherited["category_actions"] = {
+        **DEFAULT_CATEGORY_ACTIONS,
+        **file.category_actions,
+        **(overrides.category_actions or {}),
+    }
+    explicit.pop("category_actions", None)
     # Being listed as protected at the top level cannot be undone by an override: protection
     # only ever tightens.
     if inherited["protected"]:

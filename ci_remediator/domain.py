@@ -42,7 +42,8 @@ _FORWARD: dict[FailureState, frozenset[FailureState]] = {
     S.GATED: frozenset({S.EXECUTING, S.AWAITING_APPROVAL, S.ESCALATED}),
     S.AWAITING_APPROVAL: frozenset({S.EXECUTING, S.REJECTED, S.EXPIRED}),
     S.EXECUTING: frozenset({S.VERIFYING, S.REMEDIATION_FAILED}),
-    S.VERIFYING: frozenset({S.RESOLVED, S.REMEDIATION_FAILED}),
+    # A tracking issue hands the failure to people: once GitHub shows it open, it is escalated.
+    S.VERIFYING: frozenset({S.RESOLVED, S.REMEDIATION_FAILED, S.ESCALATED}),
     S.REMEDIATION_FAILED: frozenset({S.ROLLED_BACK, S.ESCALATED}),
     S.RESOLVED: frozenset(),
     S.ROLLED_BACK: frozenset(),
@@ -80,6 +81,11 @@ class ActionKind(StrEnum):
     """Remediations the catalog knows. Nothing outside this enum can ever be executed."""
 
     RERUN_FAILED_JOBS = "rerun_failed_jobs"
+    RERUN_WORKFLOW = "rerun_workflow"
+    RERUN_WITH_DEBUG_LOGGING = "rerun_with_debug_logging"
+    CLEAR_CACHE_AND_RERUN = "clear_cache_and_rerun"
+    OPEN_TRACKING_ISSUE = "open_tracking_issue"
+    DISPATCH_REMEDIATION_WORKFLOW = "dispatch_remediation_workflow"
     NONE = "none"
 
 

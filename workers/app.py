@@ -66,6 +66,10 @@ def deployment_settings(config: AppConfig) -> dict[str, Any]:
                 "task": "ci_remediator.expire_approvals",
                 "schedule": timedelta(minutes=1),
             },
+            "close-tracking-issues": {
+                "task": "ci_remediator.close_tracking_issues",
+                "schedule": timedelta(minutes=file.polling_interval_minutes),
+            },
         },
         "ci_remediator_max_countdown_s": max(file.verify_poll_seconds, MAX_RETRY_BACKOFF_S),
     }

@@ -16,9 +16,11 @@ from typing import TypeVar
 
 import redis.exceptions
 from celery import Celery, Task
+from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
+from ci_remediator.db.audit import count_audit, record_audit
 from ci_remediator.db.notices import notice
 from ci_remediator.db.refused_credentials import credential_disabled, disable_credential
 from ci_remediator.db.transitions import StaleStateError, mark_errored
@@ -43,6 +45,9 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 RATE_LIMIT_COUNTDOWN_CAP_S = 300.0
+# A step past its time limit is left for the sweep this many times, then given up as errored.
+MAX_TIME_LIMIT_OVERRUNS = 3
+OVERRAN = "time_limit_exceeded"
 
 
 def is_transient(error: BaseException) -> bool:
@@ -141,6 +146,9 @@ class PipelineTask(Task):
             raise self.retry(
                 exc=error, countdown=countdown, max_retries=self.request.retries + 1
             ) from error
+        if isinstance(error, SoftTimeLimitExceeded):
+            self._over_time(error, failure_id=failure_id)
+            return
         if isinstance(error, TransientGitHubError) and error.retried:
             # The gateway already retried this call: retrying the task now would multiply the
             # attempts. The failure keeps its state; the reconcile sweep re-sends it later.
@@ -156,6 +164,30 @@ class PipelineTask(Task):
         log.exception("permanent failure in %s", self.name)
         if failure_id is not None:
             self.fail_permanently(failure_id, error)
+
+    def _over_time(self, error: SoftTimeLimitExceeded, *, failure_id: int | None) -> None:
+        """Past its time limit, the step may have half-acted on GitHub (a rerun sent, its record
+        not committed): errored would strand that attempt unverified. The failure keeps its
+        state and the sweep re-sends the step, which asks GitHub before acting; only a step
+        that keeps overrunning (MAX_TIME_LIMIT_OVERRUNS) is given up as errored."""
+        if failure_id is None:
+            log.warning("%s ran past its time limit", self.name)
+            return
+        with self.services.sessions() as session, session.begin():
+            earlier = count_audit(session, failure_id=failure_id, action=OVERRAN)
+            record_audit(
+                session,
+                actor=self.name,
+                action=OVERRAN,
+                failure_id=failure_id,
+                outcome="failure",
+                detail={"time_limit_s": self.soft_time_limit},
+            )
+        if earlier + 1 >= MAX_TIME_LIMIT_OVERRUNS:
+            log.error("%s overran its time limit %d times: giving up", self.name, earlier + 1)
+            self.fail_permanently(failure_id, error)
+            return
+        log.warning("%s ran past its time limit; the sweep re-sends it", self.name)
 
     def credential_is_disabled(self) -> bool:
         with self.services.sessions() as session:

@@ -22,6 +22,7 @@ from ci_remediator.pipeline.notify import notify_stage
 from ci_remediator.pipeline.poll_cycle import plan_poll_cycle
 from ci_remediator.pipeline.reconcile import find_stuck_failures
 from ci_remediator.pipeline.rollback import roll_back_remediation
+from ci_remediator.pipeline.tracking_issues import close_fixed_tracking_issues
 from ci_remediator.pipeline.verify import verify_remediation
 from workers.app import pipeline_task
 from workers.base import PipelineTask
@@ -290,3 +291,21 @@ def expire_approvals(self: PipelineTask) -> None:
     """Beat, every minute: pending approvals past `approval_timeout_hours` expire."""
     with self.step_scope() as scope:
         scope.send_after_commit(expire_approvals_step(scope.session))
+
+
+@pipeline_task(
+    name="ci_remediator.close_tracking_issues",
+    queue="default",
+    soft_time_limit=120,
+    time_limit=180,
+    max_retries=0,  # the next beat is the retry
+)
+def close_tracking_issues(self: PipelineTask) -> None:
+    """Beat, every polling interval: close tracking issues whose workflow passed since."""
+    if self.credential_is_disabled():
+        log.warning("not closing tracking issues: GitHub refused this credential")
+        return
+    with self.step_scope() as scope:
+        closed = close_fixed_tracking_issues(scope.session, gateway=self.services.gateway)
+    if closed:
+        log.info("closed %d tracking issue(s) whose workflow passed", closed)

@@ -1,31 +1,68 @@
-"""What every remediation action offers the execute and verify steps."""
+"""What every remediation action offers the execute, verify and rollback steps."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from ci_remediator.github.gateway import GitHubGateway
-    from ci_remediator.github.values import RunInfo
+
+
+@dataclass(frozen=True, slots=True)
+class IssueDraft:
+    """A tracking issue's text. The body is built by `actions.issue_text` (untrusted parts
+    fenced); `marker` finds it again among the open issues."""
+
+    title: str
+    body: str
+    marker: str
 
 
 @dataclass(frozen=True, slots=True)
 class RemediationTarget:
-    """The run a remediation acts on and the attempt it starts, as stored before the call."""
+    """The run a remediation acts on, as stored before the call, and what it is to do there:
+    the parameters the gate filled from configured templates, and what GitHub returned so far."""
 
     repository: str
     run_id: int
     target_attempt: int
+    created_at: datetime
+    head_branch: str | None = None
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    result: Mapping[str, Any] = field(default_factory=dict)
+    issue: IssueDraft | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Executed:
+    """What carrying the action out did: words for people, and what GitHub returned (attempt,
+    issue number, links ...) for the record."""
+
+    detail: str
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    completed: bool
+    succeeded: bool = False
+    detail: str = ""
+    # What GitHub says now, merged into the remediation's result (a dispatched run's id ...).
+    result: dict[str, Any] = field(default_factory=dict)
+    # The attempt of the failed run itself that passed, for flaky evidence (reruns only).
+    passed_attempt: int | None = None
 
 
 class RemediationAction(Protocol):
-    def execute(self, gateway: GitHubGateway, target: RemediationTarget) -> str:
-        """Do it once; what happened, for the remediation's record. Safe to call again after
-        a crash: it first checks whether GitHub already has what it would start."""
+    def execute(self, gateway: GitHubGateway, target: RemediationTarget) -> Executed:
+        """Do it once. Safe to call again after a crash: it first checks whether GitHub
+        already has what it would start."""
 
-    def outcome(self, gateway: GitHubGateway, target: RemediationTarget) -> RunInfo:
-        """The attempt the remediation started, as GitHub reports it now."""
+    def outcome(self, gateway: GitHubGateway, target: RemediationTarget) -> Outcome:
+        """Where what it started stands, as GitHub reports it now."""
 
     def rollback(self, gateway: GitHubGateway, target: RemediationTarget) -> str | None:
         """Undo what is still undoable (the verify deadline passed); what was undone, or None

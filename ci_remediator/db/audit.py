@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ci_remediator.db.models import AuditEntry
@@ -58,3 +58,15 @@ def query_audit(
     if until is not None:
         statement = statement.where(AuditEntry.at < until)
     return session.scalars(statement).all()
+
+
+def count_audit(session: Session, *, failure_id: int, action: str) -> int:
+    """How many entries of `action` the failure has."""
+    return (
+        session.scalar(
+            select(func.count(AuditEntry.id)).where(
+                AuditEntry.failure_id == failure_id, AuditEntry.action == action
+            )
+        )
+        or 0
+    )

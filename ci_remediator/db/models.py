@@ -195,6 +195,10 @@ class ApprovalRequest(Base):
         ForeignKey("failures.id", ondelete="CASCADE"), unique=True
     )
     action: Mapped[ActionKind] = mapped_column(_enum(ActionKind, "action_kind"))
+    # What the action will send, filled by the gate: the human approves exactly this.
+    parameters: Mapped[dict[str, Any]] = mapped_column(
+        JsonDocument, default=dict, server_default="{}"
+    )
     status: Mapped[ApprovalStatus] = mapped_column(
         _enum(ApprovalStatus, "approval_status"), default=ApprovalStatus.PENDING
     )
@@ -260,6 +264,13 @@ class Remediation(Base):
     requested_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     outcome_detail: Mapped[str | None] = mapped_column(Text)
+    # What the action sends besides the run's identity, filled by the gate from configured
+    # templates (cache keys, the workflow to dispatch, its ref and inputs).
+    parameters: Mapped[dict[str, Any]] = mapped_column(
+        JsonDocument, default=dict, server_default="{}"
+    )
+    # What GitHub returned: the attempt, the issue number, the dispatched run, links.
+    result: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict, server_default="{}")
 
     failure: Mapped[Failure] = relationship(back_populates="remediations")
 

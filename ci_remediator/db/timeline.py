@@ -29,7 +29,17 @@ class FailureTimeline:
 
 def _note(entry: AuditEntry) -> str:
     detail = entry.detail or {}
-    keys = ("reasons", "conclusion", "reason", "undone", "category", "action", "event", "step")
+    keys = (
+        "reasons",
+        "outcome",
+        "handed_over",
+        "reason",
+        "undone",
+        "category",
+        "action",
+        "event",
+        "step",
+    )
     for key in keys:
         value = detail.get(key)
         if value:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -42,9 +42,11 @@ from ci_remediator.github.errors import (
 )
 from ci_remediator.github.values import (
     CreatedIssue,
+    IssueInfo,
     JobInfo,
     RunInfo,
     RunsPage,
+    issue_info,
     job_info,
     run_info,
 )
@@ -280,11 +282,13 @@ class GitHubGateway:
     # None of these is retried here: a POST that timed out may have worked. The executor
     # reads the run's attempt before sending anything twice.
 
-    def rerun_failed_jobs(self, repository: str, run_id: int) -> None:
+    def rerun_failed_jobs(
+        self, repository: str, run_id: int, *, enable_debug_logging: bool = False
+    ) -> None:
         self._rerun(
             f"/repos/{repository}/actions/runs/{run_id}/rerun-failed-jobs",
             f"rerun failed jobs of {repository}#{run_id}",
-            body=None,
+            body={"enable_debug_logging": True} if enable_debug_logging else None,
         )
 
     def rerun_run(
@@ -337,8 +341,43 @@ class GitHubGateway:
             "PATCH",
             f"/repos/{repository}/issues/{number}",
             f"close issue {repository}#{number}",
-            body={"state": "closed"},
+            body={"state": "closed", "state_reason": "completed"},
         )
+
+    def get_issue(self, repository: str, number: int) -> IssueInfo:
+        answer = self._read(
+            "GET", f"/repos/{repository}/issues/{number}", f"read issue {repository}#{number}"
+        )
+        return issue_info(answer.data)
+
+    def open_issues_labelled(self, repository: str, label: str) -> list[IssueInfo]:
+        """Open issues (not pull requests) carrying `label`, newest first."""
+        params = {"state": "open", "labels": label, "per_page": str(self._per_page)}
+        action = f"list open {label} issues of {repository}"
+        return [
+            issue_info(data)
+            for data in self._paginate(f"/repos/{repository}/issues", params, None, action)
+            if "pull_request" not in data
+        ]
+
+    def workflow_runs_since(
+        self, repository: str, *, workflow: str, event: str, branch: str, since: datetime
+    ) -> list[RunInfo]:
+        """Runs of a workflow (file name or id) for `event` on `branch` created at or after
+        `since`, oldest first: how a dispatch, which GitHub answers with no run id, is found."""
+        answer = self._read(
+            "GET",
+            f"/repos/{repository}/actions/workflows/{workflow}/runs",
+            f"list {event} runs of {workflow} in {repository}",
+            params={
+                "event": event,
+                "branch": branch,
+                "created": f">={since.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}",
+                "per_page": "20",
+            },
+        )
+        runs = [run_info(repository, data) for data in answer.data.get("workflow_runs", ())]
+        return sorted(runs, key=lambda run: (run.created_at, run.run_id))
 
     def dispatch_workflow(
         self, repository: str, *, workflow: str, ref: str, inputs: Mapping[str, str]

@@ -81,6 +81,23 @@ class CreatedIssue:
     html_url: str
 
 
+@dataclass(frozen=True, slots=True)
+class IssueInfo:
+    number: int
+    html_url: str
+    state: str
+    body: str
+
+
+def issue_info(data: dict[str, Any]) -> IssueInfo:
+    return IssueInfo(
+        number=int(data["number"]),
+        html_url=str(data.get("html_url") or ""),
+        state=str(data.get("state") or ""),
+        body=str(data.get("body") or ""),
+    )
+
+
 def parse_time(value: str) -> datetime:
     """GitHub's ISO-8601 timestamps ("2024-05-01T12:00:00Z") as aware UTC datetimes."""
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)

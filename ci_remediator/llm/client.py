@@ -108,7 +108,12 @@ should raise the risk, not lower it.
 Answer only with the JSON object the schema describes:
 - proposed_action: "rerun_failed_jobs" only for transient failures (network blips, runner loss,
   registry outages, known-flaky tests) where rerunning unchanged code is likely to pass;
-  otherwise "none" (a human must look). No other action exists.
+  "rerun_workflow" when such a failure needs every job again (jobs share outputs);
+  "rerun_with_debug_logging" when it recurs and more diagnostics would show why;
+  "clear_cache_and_rerun" when a corrupt or stale dependency cache is the cause;
+  "dispatch_remediation_workflow" when the runner environment needs the repository's own
+  repair workflow; "open_tracking_issue" for a real defect people must fix; otherwise "none"
+  (a human must look). The configuration decides which of these a failure may get.
 - risk_score: 0 (harmless to rerun automatically) to 10 (must not be touched automatically).
 - suggested_fix: advice in words for a human. It is never executed.
 A rules-based pre-classification is given as a hint; you may disagree with it."""
@@ -146,9 +151,18 @@ class _UnusableAnswer(Exception):
     """The model answered, but not with something we can use (worth one more attempt)."""
 
 
-# Higher is stricter. An action missing here (a future catalog entry) is never taken from the
-# model: the rules' choice stands until someone ranks it.
-_STRICTNESS: dict[ActionKind, int] = {ActionKind.RERUN_FAILED_JOBS: 0, ActionKind.NONE: 1}
+# Higher is stricter: closer to "a human must look". The model may move the rules' choice only
+# up this order. An action missing here (a future catalog entry) is never taken from the model:
+# the rules' choice stands until someone ranks it.
+_STRICTNESS: dict[ActionKind, int] = {
+    ActionKind.RERUN_FAILED_JOBS: 0,
+    ActionKind.RERUN_WORKFLOW: 1,
+    ActionKind.RERUN_WITH_DEBUG_LOGGING: 2,
+    ActionKind.CLEAR_CACHE_AND_RERUN: 3,
+    ActionKind.DISPATCH_REMEDIATION_WORKFLOW: 4,
+    ActionKind.OPEN_TRACKING_ISSUE: 5,
+    ActionKind.NONE: 6,
+}
 
 # Three or more angle brackets in a row could spell (or approach) a delimiter; two cannot.
 _BRACKET_RUN = re.compile(r"<{3,}|>{3,}")

@@ -135,7 +135,13 @@ def decide_approval(
         detail["on_behalf_of"] = on_behalf_of[:100]
     follow_ups: tuple[FollowUp, ...]
     if decision is Decision.APPROVE:
-        open_remediation(session, failure=failure, action=approval.action, approved_by=decided_by)
+        open_remediation(
+            session,
+            failure=failure,
+            action=approval.action,
+            parameters=approval.parameters,
+            approved_by=decided_by,
+        )
         require_transition(
             session,
             failure_id=failure.id,

@@ -13,21 +13,24 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ci_remediator.actions import RemediationTarget, action_for
+from ci_remediator.actions import IssueDraft, RemediationTarget, action_for
+from ci_remediator.actions.issue_text import IssueFacts, draft_issue
 from ci_remediator.db.base import utcnow
-from ci_remediator.db.models import Failure, Remediation, RemediationStatus
+from ci_remediator.db.models import Analysis, Failure, Remediation, RemediationStatus
 from ci_remediator.db.notices import notice
 from ci_remediator.db.transitions import require_transition
 from ci_remediator.domain import (
     NOTHING_TO_DO,
+    ActionKind,
     FailureState,
     FollowUp,
     StageEvent,
     Step,
     StepResult,
 )
-from ci_remediator.github.errors import RerunRefusedError
+from ci_remediator.github.errors import AuthenticationError, PermanentGitHubError
 from ci_remediator.metrics import REMEDIATION_OUTCOMES
+from ci_remediator.policy.catalog import RERUNS
 
 if TYPE_CHECKING:
     from ci_remediator.github.gateway import GitHubGateway
@@ -46,11 +49,37 @@ def latest_remediation(session: Session, failure_id: int) -> Remediation | None:
     )
 
 
-def target_of(remediation: Remediation) -> RemediationTarget:
+def target_of(remediation: Remediation, *, issue: IssueDraft | None = None) -> RemediationTarget:
     return RemediationTarget(
         repository=remediation.repository,
         run_id=remediation.run_id,
         target_attempt=remediation.target_attempt,
+        created_at=remediation.created_at,
+        head_branch=remediation.failure.head_branch,
+        parameters=dict(remediation.parameters or {}),
+        result=dict(remediation.result or {}),
+        issue=issue,
+    )
+
+
+def _issue_draft(session: Session, failure: Failure) -> IssueDraft:
+    analysis = session.scalar(select(Analysis).where(Analysis.failure_id == failure.id))
+    if analysis is None:
+        raise LookupError(f"failure {failure.id} has no analysis to track")
+    return draft_issue(
+        IssueFacts(
+            repository=failure.repository,
+            workflow_name=failure.workflow_name,
+            head_branch=failure.head_branch,
+            head_sha=failure.head_sha,
+            run_id=failure.run_id,
+            run_html_url=failure.html_url,
+            category=analysis.category.value,
+            summary=analysis.summary,
+            root_cause=analysis.root_cause,
+            fingerprint=analysis.fingerprint,
+            failed_jobs=tuple(analysis.failed_jobs or ()),
+        )
     )
 
 
@@ -65,7 +94,11 @@ def execute_remediation(
         raise LookupError(f"failure {failure_id} is executing without a remediation row")
 
     if remediation.status is RemediationStatus.PENDING:
-        newer = _superseded_since_the_gate(gateway, remediation)
+        newer = (
+            _superseded_since_the_gate(gateway, remediation)
+            if remediation.action in RERUNS
+            else None
+        )
         if newer is not None:
             # An approval can come hours after the gate: by then a newer run may decide.
             return _refused(
@@ -75,15 +108,24 @@ def execute_remediation(
                 detail=f"not run: run {newer} of this workflow on the branch is newer",
             )
         action = action_for(remediation.action)
+        issue = (
+            _issue_draft(session, failure)
+            if remediation.action is ActionKind.OPEN_TRACKING_ISSUE
+            else None
+        )
         try:
-            remediation.outcome_detail = action.execute(gateway, target_of(remediation))
-        except RerunRefusedError as refused:
+            executed = action.execute(gateway, target_of(remediation, issue=issue))
+        except PermanentGitHubError as refused:
+            if isinstance(refused, AuthenticationError):
+                raise  # our credential, not the request: the task's error handling decides
             return _refused(
                 session,
                 failure=failure,
                 remediation=remediation,
                 detail=f"GitHub refused: {refused}",
             )
+        remediation.outcome_detail = executed.detail
+        remediation.result = {**(remediation.result or {}), **executed.result}
         remediation.status = RemediationStatus.REQUESTED
         remediation.requested_at = utcnow()
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ci_remediator.config import AppConfig
+from ci_remediator.config import AppConfig, RepositoryPolicy
 from ci_remediator.db.audit import record_audit
 from ci_remediator.db.base import utcnow
 from ci_remediator.db.breaker_trips import (
@@ -38,8 +40,9 @@ from ci_remediator.domain import (
     StepResult,
     Verdict,
 )
+from ci_remediator.policy.action_choice import choose_action
 from ci_remediator.policy.breaker import breaker_is_open
-from ci_remediator.policy.catalog import action_spec
+from ci_remediator.policy.catalog import FIXES_RUN, action_spec
 from ci_remediator.policy.safety_gate import (
     AutoHistory,
     GateInput,
@@ -48,6 +51,7 @@ from ci_remediator.policy.safety_gate import (
     evaluate_gate,
     never_remembered_reasons,
 )
+from ci_remediator.policy.templates import ParameterError, RunValues, remediation_parameters
 
 ACTOR = "safety_gate"
 
@@ -103,6 +107,8 @@ def automatic_outcomes(
             _AUTOMATIC,
             Remediation.repository.startswith(_owner_prefix(repository), autoescape=True),
             Remediation.status.in_([RemediationStatus.SUCCEEDED, RemediationStatus.FAILED]),
+            # A tracking issue opened is no fix: only actions meant to fix the run count.
+            Remediation.action.in_(FIXES_RUN),
         )
         .order_by(Remediation.completed_at.desc(), Remediation.id.desc())
         .limit(limit)
@@ -161,7 +167,12 @@ def remembered_decision(
 
 
 def open_remediation(
-    session: Session, *, failure: Failure, action: ActionKind, approved_by: str | None = None
+    session: Session,
+    *,
+    failure: Failure,
+    action: ActionKind,
+    parameters: dict[str, Any],
+    approved_by: str | None = None,
 ) -> Remediation:
     """The remediation row, committed with the move into `executing` before GitHub is called."""
     remediation = Remediation(
@@ -171,9 +182,29 @@ def open_remediation(
         run_id=failure.run_id,
         target_attempt=failure.run_attempt + 1,
         approved_by=approved_by,
+        parameters=parameters,
     )
     session.add(remediation)
     return remediation
+
+
+def _parameters(
+    kind: ActionKind, policy: RepositoryPolicy, failure: Failure
+) -> tuple[dict[str, Any], str | None]:
+    """The parameters `kind` sends, from configured templates and the run's metadata; or why
+    it cannot be carried out on this run."""
+    values = RunValues(
+        repository=failure.repository,
+        branch=failure.head_branch or "",
+        sha=failure.head_sha,
+        run_id=failure.run_id,
+        run_attempt=failure.run_attempt,
+        workflow=failure.workflow_name,
+    )
+    try:
+        return remediation_parameters(kind, policy, values), None
+    except ParameterError as problem:
+        return {}, f"{kind} cannot run: {problem}"
 
 
 def gate_failure(session: Session, *, failure_id: int, config: AppConfig) -> StepResult:
@@ -190,7 +221,10 @@ def gate_failure(session: Session, *, failure_id: int, config: AppConfig) -> Ste
         raise LookupError(f"failure {failure_id} is analyzed but has no analysis row")
     now = utcnow()
     policy = config.policy_for(failure.repository)
-    action = action_spec(analysis.proposed_action)
+    choice = choose_action(policy, category=analysis.category, proposed=analysis.proposed_action)
+    parameters, parameter_problem = _parameters(choice.kind, policy, failure)
+    action = action_spec(ActionKind.NONE if parameter_problem else choice.kind)
+    chosen = tuple(reason for reason in (choice.reason, parameter_problem) if reason)
     is_open, trip_notice = breaker_open(session, failure=failure, config=config)
     told = (trip_notice,) if trip_notice is not None else ()
     gate_input = GateInput(
@@ -220,6 +254,8 @@ def gate_failure(session: Session, *, failure_id: int, config: AppConfig) -> Ste
         else None,
     )
     decision = evaluate_gate(gate_input)
+    if chosen:
+        decision = replace(decision, reasons=(*chosen, *decision.reasons))
     if decision.memory_id is not None:
         record_audit(
             session,
@@ -251,7 +287,7 @@ def gate_failure(session: Session, *, failure_id: int, config: AppConfig) -> Ste
         },
     )
     if decision.verdict is Verdict.AUTO:
-        open_remediation(session, failure=failure, action=action.kind)
+        open_remediation(session, failure=failure, action=action.kind, parameters=parameters)
         require_transition(
             session,
             failure_id=failure_id,
@@ -271,6 +307,7 @@ def gate_failure(session: Session, *, failure_id: int, config: AppConfig) -> Ste
             ApprovalRequest(
                 failure_id=failure_id,
                 action=action.kind,
+                parameters=parameters,
                 requested_at=now,
                 expires_at=now + timedelta(hours=policy.approval_timeout_hours),
                 memory_days=policy.trust_memory_days

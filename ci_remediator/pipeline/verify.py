@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ci_remediator.actions import action_for
+from ci_remediator.actions import Outcome, action_for
 from ci_remediator.db.base import utcnow
 from ci_remediator.db.flaky_evidence import record_flaky_jobs
 from ci_remediator.db.metric_samples import record_metric
@@ -58,9 +58,10 @@ def verify_remediation(
     remediation = latest_remediation(session, failure_id)
     if remediation is None or remediation.status is not RemediationStatus.REQUESTED:
         return NOTHING_TO_DO
-    attempt = action_for(remediation.action).outcome(gateway, target_of(remediation))
+    outcome = action_for(remediation.action).outcome(gateway, target_of(remediation))
     now = now or utcnow()
-    if not attempt.is_completed:
+    remediation.result = {**(remediation.result or {}), **outcome.result}
+    if not outcome.completed:
         requested_at = remediation.requested_at or remediation.created_at
         if now - requested_at >= timeout:
             return _timed_out(session, failure_id=failure_id, remediation=remediation, now=now)
@@ -68,8 +69,31 @@ def verify_remediation(
         failure.updated_at = now
         return WAITING
 
+    return _concluded(
+        session, gateway, failure=failure, remediation=remediation, outcome=outcome, now=now
+    )
+
+
+def _concluded(
+    session: Session,
+    gateway: GitHubGateway,
+    *,
+    failure: Failure,
+    remediation: Remediation,
+    outcome: Outcome,
+    now: datetime,
+) -> StepResult:
+    """What the remediation started has finished: resolved, handed over, or escalated."""
+    failure_id = failure.id
     remediation.completed_at = now
-    remediation.outcome_detail = f"attempt {attempt.run_attempt} concluded {attempt.conclusion}"
+    remediation.outcome_detail = outcome.detail
+    succeeded = outcome.succeeded
+    remediation.status = RemediationStatus.SUCCEEDED if succeeded else RemediationStatus.FAILED
+    REMEDIATION_OUTCOMES.labels(
+        action=remediation.action.value, outcome=remediation.status.value
+    ).inc()
+    if not action_spec(remediation.action).fixes_run:
+        return _handed_over(session, failure_id=failure_id, remediation=remediation)
     elapsed = remediation.completed_at - (remediation.requested_at or remediation.created_at)
     record_metric(
         session,
@@ -78,23 +102,41 @@ def verify_remediation(
         failure_id=failure_id,
         labels={"action": remediation.action.value},
     )
-    succeeded = attempt.succeeded
-    remediation.status = RemediationStatus.SUCCEEDED if succeeded else RemediationStatus.FAILED
-    REMEDIATION_OUTCOMES.labels(
-        action=remediation.action.value, outcome=remediation.status.value
-    ).inc()
     require_transition(
         session,
         failure_id=failure_id,
         expected=FailureState.VERIFYING,
         to=FailureState.RESOLVED if succeeded else FailureState.REMEDIATION_FAILED,
         actor=ACTOR,
-        detail={"conclusion": attempt.conclusion, "attempt": attempt.run_attempt},
+        detail={"outcome": outcome.detail, **_links(remediation)},
     )
     if succeeded:
-        _record_flaky_jobs(session, gateway, failure=failure, passed_attempt=attempt.run_attempt)
+        if outcome.passed_attempt is not None:
+            _record_flaky_jobs(
+                session, gateway, failure=failure, passed_attempt=outcome.passed_attempt
+            )
         return StepResult((notice(session, failure_id, StageEvent.RESOLVED),))
     return escalate_after_failed_remediation(session, failure_id=failure_id)
+
+
+def _handed_over(session: Session, *, failure_id: int, remediation: Remediation) -> StepResult:
+    """A tracking issue: the work was to hand the failure to people, and it is theirs now."""
+    require_transition(
+        session,
+        failure_id=failure_id,
+        expected=FailureState.VERIFYING,
+        to=FailureState.ESCALATED,
+        actor=ACTOR,
+        detail={"handed_over": remediation.outcome_detail, **_links(remediation)},
+    )
+    return StepResult((notice(session, failure_id, StageEvent.ESCALATED),))
+
+
+def _links(remediation: Remediation) -> dict[str, object]:
+    """What GitHub returned that people follow: an issue or a dispatched run, with its link."""
+    result = remediation.result or {}
+    keys = ("issue_number", "dispatched_run_id", "html_url", "attempt")
+    return {key: result[key] for key in keys if key in result}
 
 
 def _record_flaky_jobs(

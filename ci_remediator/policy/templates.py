@@ -9,8 +9,10 @@ or log text.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from ci_remediator.config import validate_template
+from ci_remediator.config import RepositoryPolicy, validate_template
+from ci_remediator.domain import ActionKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +20,7 @@ class RunValues:
     """The run metadata a template may use, as GitHub reported it."""
 
     repository: str
-    branch: str
+    branch: str  # "" for a run with no branch
     sha: str
     run_id: int
     run_attempt: int
@@ -51,3 +53,31 @@ def dispatch_inputs(values: RunValues) -> dict[str, str]:
     """
     fields = values.as_fields()
     return {name: fields[name] for name in ("repository", "branch", "sha", "run_id")}
+
+
+class ParameterError(ValueError):
+    """The run lacks the metadata a configured template needs (a branch, say)."""
+
+
+def remediation_parameters(
+    kind: ActionKind, policy: RepositoryPolicy, values: RunValues
+) -> dict[str, Any]:
+    """What `kind` will send to GitHub besides the run's identity, filled now (at the gate) so
+    that an approval shows exactly that and a later change of config.json cannot alter it."""
+    if kind is ActionKind.RERUN_WITH_DEBUG_LOGGING:
+        return {"enable_debug_logging": True}
+    if kind is ActionKind.CLEAR_CACHE_AND_RERUN:
+        keys = dict.fromkeys(fill_template(t, values) for t in policy.cache_key_templates)
+        return {"cache_keys": list(keys)}
+    if kind is ActionKind.DISPATCH_REMEDIATION_WORKFLOW:
+        workflow = policy.remediation_workflows[0]
+        ref = fill_template(workflow.ref, values)
+        if not ref:
+            raise ParameterError(f"{workflow.workflow}: the run has no branch to dispatch on")
+        inputs = (
+            {name: fill_template(t, values) for name, t in workflow.inputs.items()}
+            if workflow.inputs is not None
+            else dispatch_inputs(values)
+        )
+        return {"workflow": workflow.workflow, "ref": ref, "inputs": inputs}
+    return {}

@@ -162,8 +162,6 @@ def test_config_check_prints_resolved_policy(
     [
         "retention_days",
         "audit_retention_days",
-        "remediation_workflows",
-        "cache_key_templates",
     ],
 )
 def test_a_key_nothing_acts_on_yet_is_refused_by_name(tmp_path: Path, key: str) -> None:
@@ -199,14 +197,14 @@ def test_trust_memory_is_off_by_default_and_a_repository_may_turn_it_on(tmp_path
     assert (web.allow_trust_memory, web.trust_memory_days) == (True, 14)
 
 
-def test_a_repository_override_nothing_acts_on_yet_is_refused_by_name(tmp_path: Path) -> None:
+def test_a_repository_override_of_cache_keys_applies_to_that_repository_only(
+    tmp_path: Path,
+) -> None:
     overrides = {"repository_configs": {"acme/web": {"cache_key_templates": ["k-{branch}"]}}}
-    path = write_config(tmp_path, overrides)
-    with pytest.raises(
-        ConfigError,
-        match=r"'repository_configs\.acme/web': 'cache_key_templates' is not supported yet",
-    ):
-        load_file_config(path)
+    file = load_file_config(write_config(tmp_path, overrides))
+
+    assert resolve_policy(file, "acme/web").cache_key_templates == ("k-{branch}",)
+    assert resolve_policy(file, "acme/api").cache_key_templates == ()
 
 
 @pytest.mark.parametrize("hours", [1e20, 24 * 367, 0, -1])

@@ -5,6 +5,7 @@ read and update issues, with GitHub's refusals and validation messages.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from http import HTTPStatus
 from typing import Any
@@ -16,6 +17,7 @@ from ci_remediator.sandbox.github.model import (
     DispatchRecord,
     Issue,
     Run,
+    Workflow,
     label_names,
     now,
     rerun_refusal,
@@ -52,7 +54,11 @@ class ActionEndpoints(SandboxBase):
             return error(*refused, _RERUN_DOCS)
         if run.latest.final_conclusion not in FAILING_CONCLUSIONS:
             return error(HTTPStatus.FORBIDDEN, "This workflow run has no failed jobs", _RERUN_DOCS)
-        self._start_rerun(run, "rerun-failed-jobs", debug_logging=False)
+        body = request.json()
+        if body is None:
+            return error(HTTPStatus.BAD_REQUEST, "Problems parsing JSON")
+        debug_logging = body.get("enable_debug_logging") is True
+        self._start_rerun(run, "rerun-failed-jobs", debug_logging=debug_logging)
         return json_response({}, status=HTTPStatus.CREATED)
 
     def _rerun(self, request: Request, full_name: str, run_id: str) -> Response:
@@ -118,7 +124,37 @@ class ActionEndpoints(SandboxBase):
             )
         record = DispatchRecord(workflow.workflow_id, workflow.path, ref, inputs, time.time())
         self._dispatches.setdefault(full_name, []).append(record)
+        # GitHub answers 204 with no run id; the run it starts appears in the workflow's runs.
+        self._start_dispatched_run(workflow, ref.removeprefix("refs/heads/"))
         return Response(HTTPStatus.NO_CONTENT)
+
+    def _start_dispatched_run(self, workflow: Workflow, branch: str) -> None:
+        started = now()
+        repository = self._repositories[workflow.repository]
+        run = Run(
+            run_id=self._next_id("run"),
+            repository=workflow.repository,
+            workflow=workflow,
+            run_number=self._run_numbers.get(workflow.repository, 0) + 1,
+            head_branch=branch,
+            head_sha=hashlib.sha256(f"{workflow.repository}:{branch}".encode()).hexdigest()[:40],
+            event="workflow_dispatch",
+            created_at=started.replace(microsecond=0),
+            job_name=workflow.name,
+            failed_step=None if workflow.dispatch_conclusion == "success" else "Remediate",
+            log_text=f"Remediating {repository.full_name} on {branch}\n",
+            rerun_conclusions=(workflow.dispatch_conclusion,),
+            polls_until_complete=workflow.dispatch_polls,
+        )
+        self._run_numbers[workflow.repository] = run.run_number
+        self._runs[run.run_id] = run
+        self._new_attempt(
+            run,
+            workflow.dispatch_conclusion,
+            started_at=started,
+            polls=workflow.dispatch_polls,
+            trigger="workflow_dispatch",
+        )
 
     # -- caches ----------------------------------------------------------------------------
 
@@ -193,6 +229,22 @@ class ActionEndpoints(SandboxBase):
         return json_response(
             payload, status=HTTPStatus.CREATED, headers={"Location": payload["url"]}
         )
+
+    def _list_issues(self, request: Request, full_name: str) -> Response:
+        if full_name not in self._repositories:
+            return not_found()
+        state = first(request.query, "state") or "open"
+        wanted = {name for name in (first(request.query, "labels") or "").split(",") if name}
+        issues = [
+            issue
+            for (repository, _), issue in self._issues.items()
+            if repository == full_name
+            and state in ("all", issue.state)
+            and wanted <= set(issue.labels)
+        ]
+        issues.sort(key=lambda issue: issue.number, reverse=True)  # GitHub: newest first
+        page, links = paginate(issues, request.query, self.url + request.path)
+        return json_response([self._payloads.issue(issue) for issue in page], headers=links)
 
     def _get_issue(self, request: Request, full_name: str, issue_number: str) -> Response:
         issue = self._issues.get((full_name, int(issue_number)))

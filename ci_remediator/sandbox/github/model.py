@@ -137,6 +137,9 @@ class Workflow:
     path: str
     dispatchable: bool  # has a `workflow_dispatch` trigger
     created_at: datetime
+    # What a dispatched run of it concludes, after this many GETs of the run.
+    dispatch_conclusion: str = "success"
+    dispatch_polls: int = 1
 
     @property
     def file_name(self) -> str:

@@ -52,18 +52,29 @@ class Scripting(SandboxBase):
             )
 
     def add_workflow(
-        self, repository: str, name: str, path: str | None = None, dispatchable: bool = True
+        self,
+        repository: str,
+        name: str,
+        path: str | None = None,
+        dispatchable: bool = True,
+        *,
+        dispatch_conclusion: str = "success",
+        dispatch_polls: int = 1,
     ) -> int:
         """Add (or reconfigure) a workflow; returns its id.
 
         `path` defaults to `.github/workflows/<name as a slug>.yml`. Only a `dispatchable`
-        workflow (one with a `workflow_dispatch` trigger) accepts dispatches. Workflows that
-        only appear through `add_failed_run`/`add_successful_run` are not dispatchable.
+        workflow (one with a `workflow_dispatch` trigger) accepts dispatches; each dispatch
+        starts a `workflow_dispatch` run that concludes `dispatch_conclusion` after
+        `dispatch_polls` reads of it. Workflows that only appear through
+        `add_failed_run`/`add_successful_run` are not dispatchable.
         """
         with self._lock:
             workflow = self._workflow(repository, name)
             workflow.path = path or workflow.path
             workflow.dispatchable = dispatchable
+            workflow.dispatch_conclusion = dispatch_conclusion
+            workflow.dispatch_polls = dispatch_polls
             return workflow.workflow_id
 
     def add_failed_run(

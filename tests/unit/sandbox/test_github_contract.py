@@ -174,6 +174,10 @@ CASES: dict[tuple[str, str], Callable[[World], requests.Response]] = {
     ("POST", R + "/issues"): lambda w: w.request(
         "POST", f"/repos/{REPO}/issues", json={"title": "CI broken", "labels": ["ci"]}
     ),
+    ("GET", R + "/issues"): lambda w: (
+        w.issue_number(),
+        w.request("GET", f"/repos/{REPO}/issues", params={"state": "open"}),
+    )[1],
     ("GET", R + "/issues/{issue_number}"): lambda w: w.request(
         "GET", f"/repos/{REPO}/issues/{w.issue_number()}"
     ),

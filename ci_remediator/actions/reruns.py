@@ -1,0 +1,95 @@
+"""The reruns: the failed jobs, the whole run, the failed jobs with debug logging, and the
+failed jobs after deleting the configured caches. Each changes no code or configuration; what
+can be undone is an attempt still running at the verify deadline, which is cancelled."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ci_remediator.actions.base import Executed, Outcome, RemediationTarget
+from ci_remediator.github.errors import PermanentGitHubError
+
+if TYPE_CHECKING:
+    from ci_remediator.github.gateway import GitHubGateway
+
+# GitHub's answer to cancelling a run that completed meanwhile.
+_ALREADY_COMPLETED = 409
+
+
+def _failed_jobs(gateway: GitHubGateway, target: RemediationTarget) -> None:
+    gateway.rerun_failed_jobs(target.repository, target.run_id)
+
+
+def _failed_jobs_with_debug_logging(gateway: GitHubGateway, target: RemediationTarget) -> None:
+    gateway.rerun_failed_jobs(target.repository, target.run_id, enable_debug_logging=True)
+
+
+def _whole_run(gateway: GitHubGateway, target: RemediationTarget) -> None:
+    gateway.rerun_run(target.repository, target.run_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Rerun:
+    what: str
+    send: Callable[[GitHubGateway, RemediationTarget], None]
+    # Delete the caches named in the parameters (`cache_keys`) before the rerun.
+    clears_caches: bool = False
+
+    def execute(self, gateway: GitHubGateway, target: RemediationTarget) -> Executed:
+        latest = gateway.get_run(target.repository, target.run_id)
+        if latest.run_attempt >= target.target_attempt:
+            # A redelivered task after GitHub acted (the worker died before the commit).
+            return Executed(
+                f"attempt {latest.run_attempt} already exists; the rerun was not sent again",
+                {"attempt": target.target_attempt, "html_url": latest.html_url},
+            )
+        result: dict[str, object] = {"attempt": target.target_attempt}
+        said = ""
+        if self.clears_caches:
+            keys = [str(key) for key in target.parameters.get("cache_keys", ())]
+            deleted = {key: gateway.delete_caches(target.repository, key=key) for key in keys}
+            result["caches_deleted"] = deleted
+            said = f"deleted {sum(deleted.values())} cache(s) ({', '.join(keys)}); "
+        self.send(gateway, target)
+        result["html_url"] = latest.html_url
+        return Executed(f"{said}{self.what} requested (attempt {target.target_attempt})", result)
+
+    def outcome(self, gateway: GitHubGateway, target: RemediationTarget) -> Outcome:
+        attempt = gateway.get_run_attempt(target.repository, target.run_id, target.target_attempt)
+        if not attempt.is_completed:
+            said = f"attempt {attempt.run_attempt} {attempt.status}"
+            return Outcome(completed=False, detail=said)
+        return Outcome(
+            completed=True,
+            succeeded=attempt.succeeded,
+            detail=f"attempt {attempt.run_attempt} concluded {attempt.conclusion}",
+            result={"conclusion": attempt.conclusion},
+            passed_attempt=attempt.run_attempt if attempt.succeeded else None,
+        )
+
+    def rollback(self, gateway: GitHubGateway, target: RemediationTarget) -> str | None:
+        attempt = gateway.get_run_attempt(target.repository, target.run_id, target.target_attempt)
+        kept = "; the deleted caches stay deleted" if self.clears_caches else ""
+        if attempt.is_completed:
+            if attempt.conclusion == "cancelled":  # a redelivered rollback after GitHub acted
+                return f"attempt {attempt.run_attempt} was cancelled{kept}"
+            return None
+        try:
+            gateway.cancel_run(target.repository, target.run_id)
+        except PermanentGitHubError as error:
+            if error.status == _ALREADY_COMPLETED:
+                return None
+            raise
+        return (
+            f"cancelled attempt {attempt.run_attempt}, still {attempt.status} at the deadline{kept}"
+        )
+
+
+RERUN_FAILED_JOBS = Rerun("re-run of the failed jobs", _failed_jobs)
+RERUN_WORKFLOW = Rerun("re-run of every job", _whole_run)
+RERUN_WITH_DEBUG_LOGGING = Rerun(
+    "re-run of the failed jobs with debug logging", _failed_jobs_with_debug_logging
+)
+CLEAR_CACHE_AND_RERUN = Rerun("re-run of the failed jobs", _failed_jobs, clears_caches=True)
