@@ -199,6 +199,7 @@ def verify(self: PipelineTask, failure_id: int) -> None:
                 failure_id=failure_id,
                 gateway=self.services.gateway,
                 timeout=timedelta(minutes=file.verify_timeout_minutes),
+                knowledge_base=self.services.knowledge_base,
             )
         )
     if scope.waiting:

@@ -119,6 +119,8 @@ class Failure(Base):
     # A newer run of the same workflow on the same branch, when GitHub had one: re-running
     # this run would only repeat what that run already answers.
     superseded_by_run_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Or the commit the branch points at now, when it moved past the run's commit.
+    superseded_by_commit: Mapped[str | None] = mapped_column(String(64))
 
     analysis: Mapped[Analysis | None] = relationship(back_populates="failure", uselist=False)
     gate_decision: Mapped[GateDecision | None] = relationship(uselist=False)

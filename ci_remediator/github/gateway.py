@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import github
 import requests
@@ -225,6 +225,20 @@ class GitHubGateway:
             ):
                 return other
         return None
+
+    def branch_head(self, repository: str, branch: str) -> str | None:
+        """The commit `branch` points at now; None when GitHub has no such branch (deleted)."""
+        try:
+            answer = self._read(
+                "GET",
+                f"/repos/{repository}/branches/{quote(branch, safe='/')}",
+                f"read the head of {branch} in {repository}",
+            )
+        except PermanentGitHubError as error:
+            if error.status == 404 and not isinstance(error, AuthenticationError):
+                return None
+            raise
+        return str(answer.data["commit"]["sha"])
 
     def run_deployment_environments(self, repository: str, run_id: int) -> tuple[str, ...]:
         """The deployment environments the run's jobs asked to deploy to, from GitHub's review

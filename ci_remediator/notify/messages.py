@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,7 +12,8 @@ from ci_remediator.db.breaker_trips import organization_of
 from ci_remediator.db.bursts import burst_runs
 from ci_remediator.db.flaky_evidence import FLAKY_WINDOW, flake_counts
 from ci_remediator.db.models import Analysis, ApprovalRequest, Failure, GateDecision, Remediation
-from ci_remediator.domain import StageEvent
+from ci_remediator.domain import ActionKind, StageEvent
+from ci_remediator.policy.catalog import RERUNS
 
 SEVERITY = {
     StageEvent.DETECTED: "info",
@@ -84,20 +86,18 @@ def _lines_for(
         )
     elif event is StageEvent.APPROVAL_REQUESTED and decision is not None:
         lines.append(f"{decision.action.value} at risk {decision.effective_risk}/10")
+        if approval is not None and approval.parameters:
+            lines.append(f"sends: {describe_parameters(approval.parameters)}")
         lines.extend(decision.reasons)
         if approval is not None:
             always = " [--always]" if approval.memory_days is not None else ""
             lines.append(f"without Slack: ci-remediator approvals approve {approval.id}{always}")
     elif event is StageEvent.REMEDIATION_STARTED and remediation is not None:
-        lines.append(f"{remediation.action.value} -> attempt {remediation.target_attempt}")
+        lines.extend(_started_lines(remediation))
     elif event in (StageEvent.RESOLVED, StageEvent.ROLLED_BACK) and remediation is not None:
         lines.append(remediation.outcome_detail or "")
     elif event is StageEvent.ESCALATED:
-        # After a remediation, what it did is the news; before one, why none was allowed.
-        if remediation is not None and remediation.outcome_detail:
-            lines.append(f"remediation did not fix it: {remediation.outcome_detail}")
-        elif decision is not None:
-            lines.extend(decision.reasons)
+        lines.extend(_escalated_lines(remediation, decision))
     elif event is StageEvent.REJECTED and approval is not None:
         lines.append(f"rejected by {_decider(approval)}")
         lines.append(approval.decision_reason or "")
@@ -108,6 +108,50 @@ def _lines_for(
         lines.append(failure.last_error or "unknown error")
 
     return [line for line in lines if line]
+
+
+def _started_lines(remediation: Remediation) -> list[str]:
+    lines = [
+        f"{remediation.action.value} -> attempt {remediation.target_attempt}"
+        if remediation.action in RERUNS
+        else remediation.action.value
+    ]
+    if remediation.parameters:
+        lines.append(f"sends: {describe_parameters(remediation.parameters)}")
+    return lines
+
+
+def _escalated_lines(remediation: Remediation | None, decision: GateDecision | None) -> list[str]:
+    """After a remediation, what it did is the news; before one, why none was allowed."""
+    if remediation is not None and remediation.action is ActionKind.OPEN_TRACKING_ISSUE:
+        return [f"handed to people: {remediation.outcome_detail}"]
+    if remediation is not None and remediation.outcome_detail:
+        return [
+            f"remediation did not fix it: {remediation.outcome_detail}",
+            *_rerun_lines(remediation),
+        ]
+    return list(decision.reasons) if decision is not None else []
+
+
+def describe_parameters(parameters: dict[str, Any]) -> str:
+    """What an action sends besides the run's identity (config templates filled with run
+    metadata), in one line."""
+    return "; ".join(
+        f"{name}={', '.join(map(str, value)) if isinstance(value, list) else value}"
+        if not isinstance(value, dict)
+        else f"{name}: " + ", ".join(f"{k}={v}" for k, v in value.items())
+        for name, value in parameters.items()
+    )
+
+
+def _rerun_lines(remediation: Remediation) -> list[str]:
+    """Whether the rerun failed the same way as the first attempt (by fingerprint)."""
+    rerun = (remediation.result or {}).get("rerun_analysis")
+    if not isinstance(rerun, dict):
+        return []
+    if rerun.get("same_failure"):
+        return [f"attempt {rerun.get('attempt')} failed the same way (same fingerprint)"]
+    return [f"attempt {rerun.get('attempt')} failed differently: {rerun.get('category')}"]
 
 
 def _flake_history(session: Session, *, failure: Failure, analysis: Analysis) -> list[str]:
@@ -194,10 +238,10 @@ def build_stage_message(
         lines=tuple(lines),
         run_url=failure.html_url,
         repository=failure.repository,
-        untrusted=_untrusted_for(event, analysis),
+        untrusted=_untrusted_for(event, analysis, remediation),
         approval_id=approval.id if approval is not None else None,
         memory_days=approval.memory_days if approval is not None else None,
-        links=_job_links(event, analysis),
+        links=(*_job_links(event, analysis), *_result_links(event, remediation)),
     )
 
 
@@ -245,7 +289,33 @@ def _job_links(event: StageEvent, analysis: Analysis | None) -> tuple[tuple[str,
     )
 
 
-def _untrusted_for(event: StageEvent, analysis: Analysis | None) -> tuple[str, ...]:
+def _result_links(
+    event: StageEvent, remediation: Remediation | None
+) -> tuple[tuple[str, str], ...]:
+    """The tracking issue or dispatched run GitHub returned, linked (GitHub's own URL)."""
+    result = (remediation.result or {}) if remediation is not None else {}
+    url = result.get("html_url")
+    if event not in (StageEvent.ESCALATED, StageEvent.RESOLVED, StageEvent.ROLLED_BACK) or not url:
+        return ()
+    if "issue_number" in result:
+        return ((f"issue #{result['issue_number']}", str(url)),)
+    if "dispatched_run_id" in result:
+        return ((f"run {result['dispatched_run_id']}", str(url)),)
+    return ()
+
+
+def _untrusted_for(
+    event: StageEvent, analysis: Analysis | None, remediation: Remediation | None
+) -> tuple[str, ...]:
+    rerun = (remediation.result or {}).get("rerun_analysis") if remediation else None
+    if event is StageEvent.ESCALATED and analysis is not None and isinstance(rerun, dict):
+        # Both analyses: what the first attempt showed, and what the rerun showed.
+        texts = (
+            f"attempt {analysis.failure.run_attempt}: {analysis.summary}",
+            f"attempt {rerun.get('attempt')}: {rerun.get('summary', '')}",
+            str(rerun.get("excerpt", "")),
+        )
+        return tuple(text for text in texts if text)
     if analysis is None or event not in (StageEvent.ANALYZED, StageEvent.APPROVAL_REQUESTED):
         return ()
     return tuple(text for text in (analysis.summary, analysis.excerpt[-1_200:]) if text)

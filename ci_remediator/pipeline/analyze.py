@@ -47,10 +47,11 @@ from ci_remediator.github.errors import (
     PermanentGitHubError,
     RateLimitedError,
 )
+from ci_remediator.pipeline.superseded import supersession
 
 if TYPE_CHECKING:
     from ci_remediator.github.gateway import GitHubGateway
-    from ci_remediator.github.values import RunInfo
+    from ci_remediator.github.values import JobInfo, RunInfo
 
 log = logging.getLogger(__name__)
 
@@ -150,28 +151,12 @@ def analyze_failure(
     # GitHub is read before any row is touched: reads are harmless to repeat, and no lock is
     # held while waiting on the network.
     run = _confirmed_run(gateway, failure)
-    jobs = gateway.list_failed_jobs(failure.repository, failure.run_id, failure.run_attempt)
-    logs = [
-        (job, gateway.download_job_log(failure.repository, job.job_id, max_bytes=max_log_bytes))
-        for job in jobs
-    ]
-    baselines = _baseline_logs(gateway, run, [job.name for job in jobs], max_log_bytes)
-    rules_only = [
-        analyze_with_rules(
-            log_text or "",
-            kb=knowledge_base,
-            job_name=job.name,
-            workflow_name=failure.workflow_name,
-            failed_step_names=job.failed_steps,
-            budget_chars=budget_chars,
-            baseline_log=baselines.get(job.name),
-        )
-        for job, log_text in logs
-    ]
-    fingerprint = failure_fingerprint(
-        [result.excerpt for result in rules_only],
-        job_names=[job.name for job in jobs],
-        workflow_name=failure.workflow_name,
+    jobs, logs, rules_only, fingerprint = _rules_pass(
+        gateway,
+        run,
+        knowledge_base=knowledge_base,
+        budget_chars=budget_chars,
+        max_log_bytes=max_log_bytes,
     )
     cached = recent_analysis(session, fingerprint=fingerprint, days=llm_config.cache_days)
     if cached is not None:
@@ -225,6 +210,72 @@ def analyze_failure(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class AttemptDiagnosis:
+    """What the rules make of one attempt: verify's look at a rerun that failed."""
+
+    result: AnalysisResult
+    fingerprint: str
+
+
+def _rules_pass(
+    gateway: GitHubGateway,
+    run: RunInfo,
+    *,
+    knowledge_base: KnowledgeBase,
+    budget_chars: int,
+    max_log_bytes: int,
+) -> tuple[list[JobInfo], list[tuple[JobInfo, str | None]], list[AnalysisResult], str]:
+    """The attempt's failed jobs, their logs, the rules' answer for each, and the fingerprint."""
+    jobs = gateway.list_failed_jobs(run.repository, run.run_id, run.run_attempt)
+    logs = [
+        (job, gateway.download_job_log(run.repository, job.job_id, max_bytes=max_log_bytes))
+        for job in jobs
+    ]
+    baselines = _baseline_logs(gateway, run, [job.name for job in jobs], max_log_bytes)
+    rules_only = [
+        analyze_with_rules(
+            log_text or "",
+            kb=knowledge_base,
+            job_name=job.name,
+            workflow_name=run.workflow_name,
+            failed_step_names=job.failed_steps,
+            budget_chars=budget_chars,
+            baseline_log=baselines.get(job.name),
+        )
+        for job, log_text in logs
+    ]
+    fingerprint = failure_fingerprint(
+        [result.excerpt for result in rules_only],
+        job_names=[job.name for job in jobs],
+        workflow_name=run.workflow_name,
+    )
+    return jobs, logs, rules_only, fingerprint
+
+
+def diagnose_attempt(
+    gateway: GitHubGateway,
+    run: RunInfo,
+    *,
+    knowledge_base: KnowledgeBase,
+    budget_chars: int = 12_000,
+    max_log_bytes: int = 5_000_000,
+) -> AttemptDiagnosis:
+    """The rules' diagnosis and the fingerprint of a failed attempt (no model: this runs
+    inside verify, and the fingerprint, which decides "the same failure", is the rules')."""
+    _, _, rules_only, fingerprint = _rules_pass(
+        gateway,
+        run,
+        knowledge_base=knowledge_base,
+        budget_chars=budget_chars,
+        max_log_bytes=max_log_bytes,
+    )
+    if rules_only:
+        return AttemptDiagnosis(combine_job_results(rules_only), fingerprint)
+    nothing = analyze_with_rules("", kb=knowledge_base, workflow_name=run.workflow_name)
+    return AttemptDiagnosis(nothing, fingerprint)
+
+
 def _confirmed_run(gateway: GitHubGateway, failure: Failure) -> RunInfo:
     """The attempt as the API describes it now, with what the gate needs from GitHub. A webhook
     payload is never acted on as is: GitHub signs only the body, so what it says is re-read
@@ -246,8 +297,9 @@ def _confirmed_run(gateway: GitHubGateway, failure: Failure) -> RunInfo:
     failure.deployment_environments = list(
         gateway.run_deployment_environments(failure.repository, failure.run_id)
     )
-    newer = gateway.newer_run(run)
-    failure.superseded_by_run_id = newer.run_id if newer is not None else None
+    superseded = supersession(gateway, run)
+    failure.superseded_by_run_id = superseded.run_id
+    failure.superseded_by_commit = superseded.commit
     return run
 
 

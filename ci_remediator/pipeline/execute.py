@@ -30,6 +30,7 @@ from ci_remediator.domain import (
 )
 from ci_remediator.github.errors import AuthenticationError, PermanentGitHubError
 from ci_remediator.metrics import REMEDIATION_OUTCOMES
+from ci_remediator.pipeline.superseded import supersession
 from ci_remediator.policy.catalog import RERUNS
 
 if TYPE_CHECKING:
@@ -105,7 +106,7 @@ def execute_remediation(
                 session,
                 failure=failure,
                 remediation=remediation,
-                detail=f"not run: run {newer} of this workflow on the branch is newer",
+                detail=f"not run: {newer}",
             )
         action = action_for(remediation.action)
         issue = (
@@ -144,14 +145,13 @@ def execute_remediation(
     return StepResult((FollowUp(Step.VERIFY, failure_id, countdown_s=verify_after_s),))
 
 
-def _superseded_since_the_gate(gateway: GitHubGateway, remediation: Remediation) -> int | None:
-    """The id of a newer run of the workflow on the branch, unless this remediation's attempt
-    exists already (a redelivered task after GitHub acted: the action says so, not this)."""
+def _superseded_since_the_gate(gateway: GitHubGateway, remediation: Remediation) -> str | None:
+    """Why a newer run or commit decides now, unless this remediation's attempt exists
+    already (a redelivered task after GitHub acted: the action says so, not this)."""
     run = gateway.get_run(remediation.repository, remediation.run_id)
     if run.run_attempt >= remediation.target_attempt:
         return None
-    newer = gateway.newer_run(run)
-    return newer.run_id if newer is not None else None
+    return supersession(gateway, run).describe(run.head_branch)
 
 
 def _refused(

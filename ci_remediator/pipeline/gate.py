@@ -241,6 +241,7 @@ def gate_failure(session: Session, *, failure_id: int, config: AppConfig) -> Ste
             workflow_path=failure.workflow_path,
             job_names=tuple(analysis.failed_jobs or ()),
             superseded_by_run_id=failure.superseded_by_run_id,
+            superseded_by_commit=failure.superseded_by_commit,
         ),
         history=count_auto_history(session, failure=failure, now=now),
         max_auto_per_hour=config.file.max_auto_per_hour,

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ci_remediator.actions import Outcome, action_for
+from ci_remediator.analysis.rules import KnowledgeBase
 from ci_remediator.db.base import utcnow
 from ci_remediator.db.flaky_evidence import record_flaky_jobs
 from ci_remediator.db.metric_samples import record_metric
@@ -30,17 +31,20 @@ from ci_remediator.domain import (
     StepResult,
 )
 from ci_remediator.metrics import REMEDIATION_OUTCOMES
+from ci_remediator.pipeline.analyze import diagnose_attempt
 from ci_remediator.pipeline.execute import (
     escalate_after_failed_remediation,
     latest_remediation,
     target_of,
 )
-from ci_remediator.policy.catalog import action_spec
+from ci_remediator.policy.catalog import RERUNS, action_spec
 
 if TYPE_CHECKING:
     from ci_remediator.github.gateway import GitHubGateway
 
 ACTOR = "verifier"
+# Of a failed rerun's excerpt, the tail kept for the escalation (it is redacted already).
+RERUN_EXCERPT_CHARS = 1_200
 WAITING = StepResult(waiting=True)
 
 
@@ -51,7 +55,10 @@ def verify_remediation(
     gateway: GitHubGateway,
     timeout: timedelta,
     now: datetime | None = None,
+    knowledge_base: KnowledgeBase | None = None,
 ) -> StepResult:
+    """`knowledge_base`, when given, diagnoses a rerun that failed, so the escalation shows
+    both analyses and says whether it failed the same way (the same fingerprint)."""
     failure = session.get(Failure, failure_id)
     if failure is None or failure.state is not FailureState.VERIFYING:
         return NOTHING_TO_DO
@@ -69,9 +76,41 @@ def verify_remediation(
         failure.updated_at = now
         return WAITING
 
+    if knowledge_base is not None and remediation.action in RERUNS and not outcome.succeeded:
+        remediation.result = {
+            **remediation.result,
+            "rerun_analysis": _rerun_analysis(
+                session, gateway, remediation=remediation, knowledge_base=knowledge_base
+            ),
+        }
     return _concluded(
         session, gateway, failure=failure, remediation=remediation, outcome=outcome, now=now
     )
+
+
+def _rerun_analysis(
+    session: Session,
+    gateway: GitHubGateway,
+    *,
+    remediation: Remediation,
+    knowledge_base: KnowledgeBase,
+) -> dict[str, object]:
+    """The rules' diagnosis of the attempt that failed, beside the first one's fingerprint."""
+    attempt = gateway.get_run_attempt(
+        remediation.repository, remediation.run_id, remediation.target_attempt
+    )
+    diagnosis = diagnose_attempt(gateway, attempt, knowledge_base=knowledge_base)
+    first = session.scalar(
+        select(Analysis.fingerprint).where(Analysis.failure_id == remediation.failure_id)
+    )
+    return {
+        "attempt": attempt.run_attempt,
+        "category": diagnosis.result.category.value,
+        "summary": diagnosis.result.summary,
+        "excerpt": diagnosis.result.excerpt[-RERUN_EXCERPT_CHARS:],
+        "fingerprint": diagnosis.fingerprint,
+        "same_failure": first is not None and first == diagnosis.fingerprint,
+    }
 
 
 def _concluded(
@@ -108,7 +147,7 @@ def _concluded(
         expected=FailureState.VERIFYING,
         to=FailureState.RESOLVED if succeeded else FailureState.REMEDIATION_FAILED,
         actor=ACTOR,
-        detail={"outcome": outcome.detail, **_links(remediation)},
+        detail={"outcome": outcome.detail, **_links(remediation), **_same_failure(remediation)},
     )
     if succeeded:
         if outcome.passed_attempt is not None:
@@ -130,6 +169,11 @@ def _handed_over(session: Session, *, failure_id: int, remediation: Remediation)
         detail={"handed_over": remediation.outcome_detail, **_links(remediation)},
     )
     return StepResult((notice(session, failure_id, StageEvent.ESCALATED),))
+
+
+def _same_failure(remediation: Remediation) -> dict[str, object]:
+    rerun = (remediation.result or {}).get("rerun_analysis")
+    return {"same_failure": rerun["same_failure"]} if isinstance(rerun, dict) else {}
 
 
 def _links(remediation: Remediation) -> dict[str, object]:

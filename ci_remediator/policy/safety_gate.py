@@ -35,6 +35,8 @@ class RunContext:
     job_names: tuple[str, ...] = ()
     # A newer run of the same workflow on the same branch (its id): this one is not re-run.
     superseded_by_run_id: int | None = None
+    # Or the commit its branch points at now, past the run's own: not re-run either.
+    superseded_by_commit: str | None = None
 
     def sensitive_names(self, policy: RepositoryPolicy) -> tuple[str, ...]:
         """The workflow name, its file and the failed jobs that match sensitive_workflows."""
@@ -123,6 +125,11 @@ def blocked_reason(gate_input: GateInput) -> str | None:
         return (
             f"superseded: run {run.superseded_by_run_id} of this workflow on "
             f"{run.head_branch} is newer, so this run is not re-run"
+        )
+    if run.superseded_by_commit is not None:
+        return (
+            f"superseded: {run.head_branch} has moved on to {run.superseded_by_commit[:7]} "
+            "past this run's commit, so this run is not re-run"
         )
     if history.on_this_run >= policy.max_auto_attempts_per_run:
         return (

@@ -17,8 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ci_remediator.config import get_config, load_config
-from ci_remediator.db.models import Failure, GateDecision, Remediation, RemediationStatus
-from ci_remediator.domain import FailureState, Step
+from ci_remediator.db.models import (
+    Analysis,
+    Failure,
+    GateDecision,
+    Remediation,
+    RemediationStatus,
+)
+from ci_remediator.domain import FailureState, StageEvent, Step
+from ci_remediator.notify.messages import build_stage_message
 from ci_remediator.pipeline.analyze import analyze_failure
 from ci_remediator.pipeline.execute import execute_remediation
 from ci_remediator.pipeline.gate import gate_failure
@@ -224,7 +231,7 @@ def test_a_dispatch_sends_the_configured_workflow_once_and_its_run_decides(
     remediation = remediation_of(db_session, failure_id)
     assert remediation.result["dispatched_run_id"] != run_id
     assert remediation.result["conclusion"] == "success"
-    assert sandbox.count("POST", r".*/rerun") == 0  # the failed run itself is left alone
+    assert sandbox.count("POST", r".*/rerun.*") == 0  # the failed run itself is left alone
 
 
 def test_a_redelivered_dispatch_after_github_acted_is_not_sent_again(
@@ -334,3 +341,101 @@ def test_a_tracking_issue_shows_the_analysis_as_data(
     assert f"[run {failure.run_id}]({failure.html_url})" in (issue.body or "")
     assert "```text\n" in (issue.body or "")
     assert "<!-- ci-remediator fingerprint: " in (issue.body or "")
+
+
+def verify_with_rules(session: Session, services: Services, failure_id: int) -> None:
+    for _ in range(20):
+        if not verify_remediation(
+            session,
+            failure_id=failure_id,
+            gateway=services.gateway,
+            timeout=VERIFY_TIMEOUT,
+            knowledge_base=services.knowledge_base,
+        ).waiting:
+            return
+    raise AssertionError("still verifying after 20 checks")
+
+
+def test_a_rerun_that_fails_the_same_way_is_escalated_with_both_analyses(
+    db_session: Session, services_for: ServicesFor, sandbox: GitHubSandbox
+) -> None:
+    services = services_for({})
+    failure_id = executing(db_session, services, sandbox, rerun_conclusions=("failure",))
+    execute(db_session, services, failure_id)
+
+    verify_with_rules(db_session, services, failure_id)
+
+    assert state_of(db_session, failure_id) is FailureState.ESCALATED
+    rerun = remediation_of(db_session, failure_id).result["rerun_analysis"]
+    assert rerun["same_failure"] is True
+    assert rerun["attempt"] == 2
+    message = build_stage_message(db_session, failure_id=failure_id, event=StageEvent.ESCALATED)
+    assert message is not None
+    assert "attempt 2 failed the same way (same fingerprint)" in message.lines
+    assert [text.split(":")[0] for text in message.untrusted[:2]] == ["attempt 1", "attempt 2"]
+    assert sandbox.count("POST", r".*/rerun-failed-jobs") == 1  # never another automatic one
+
+
+def test_a_rerun_that_fails_differently_says_so(
+    db_session: Session, services_for: ServicesFor, sandbox: GitHubSandbox
+) -> None:
+    services = services_for({})
+    failure_id = executing(db_session, services, sandbox, rerun_conclusions=("failure",))
+    execute(db_session, services, failure_id)
+    analysis = db_session.scalar(select(Analysis).where(Analysis.failure_id == failure_id))
+    analysis.fingerprint = "0" * 64  # the first attempt showed something else
+
+    verify_with_rules(db_session, services, failure_id)
+
+    assert remediation_of(db_session, failure_id).result["rerun_analysis"]["same_failure"] is False
+    message = build_stage_message(db_session, failure_id=failure_id, event=StageEvent.ESCALATED)
+    assert message is not None
+    assert "attempt 2 failed differently: infrastructure" in message.lines
+
+
+def test_messages_show_what_an_action_sends_and_link_what_github_returned(
+    db_session: Session, services_for: ServicesFor, sandbox: GitHubSandbox
+) -> None:
+    services = services_for(infra_gets("open_tracking_issue"))
+    failure_id = executing(db_session, services, sandbox, head_branch="main")
+    execute(db_session, services, failure_id)
+    verify_until_done(db_session, services, failure_id)
+
+    message = build_stage_message(db_session, failure_id=failure_id, event=StageEvent.ESCALATED)
+
+    assert message is not None
+    (issue,) = sandbox.issues(WEB)
+    assert f"handed to people: tracking issue #{issue.number} is open" in message.lines
+    assert (f"issue #{issue.number}", f"{sandbox.url}/{WEB}/issues/{issue.number}") in (
+        message.links
+    )
+
+
+def test_an_approval_request_shows_the_parameters_the_human_approves(
+    db_session: Session, services_for: ServicesFor, sandbox: GitHubSandbox
+) -> None:
+    services = services_for(
+        infra_gets(
+            "clear_cache_and_rerun",
+            cache_key_templates=["deps-{branch}"],
+            protected_repositories=[WEB],
+        )
+    )
+    failure_id = record_sandbox_failure(
+        db_session, services, sandbox, log_text=demo_log("network_blip.log"), head_branch="main"
+    )
+    analyze_failure(
+        db_session,
+        failure_id=failure_id,
+        gateway=services.gateway,
+        knowledge_base=services.knowledge_base,
+    )
+    gate_failure(db_session, failure_id=failure_id, config=services.config)
+
+    message = build_stage_message(
+        db_session, failure_id=failure_id, event=StageEvent.APPROVAL_REQUESTED
+    )
+
+    assert state_of(db_session, failure_id) is FailureState.AWAITING_APPROVAL
+    assert message is not None
+    assert "sends: cache_keys=deps-main" in message.lines

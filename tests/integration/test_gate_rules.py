@@ -446,6 +446,98 @@ def test_a_newer_run_of_another_branch_or_workflow_supersedes_nothing(
     assert decision.verdict is Verdict.AUTO
 
 
+def _failed_then_gated(services: Services, sandbox: GitHubSandbox, **run: Any) -> GateDecision:
+    from workers.tasks import analyze, gate
+
+    with services.sessions() as session, session.begin():
+        failure_id = record_sandbox_failure(
+            session, services, sandbox, log_text=NETWORK_BLIP, head_branch="main", **run
+        )
+    analyze(failure_id=failure_id)
+    gate(failure_id=failure_id)
+    with services.sessions() as session:
+        decision = session.scalar(select(GateDecision).where(GateDecision.failure_id == failure_id))
+        assert decision is not None
+        session.expunge(decision)
+        return decision
+
+
+def test_a_run_whose_branch_moved_past_its_commit_is_not_re_run(
+    policy: Any, sandbox: GitHubSandbox
+) -> None:
+    services = policy()
+    sandbox.set_branch_head(WEB, "main", "b" * 40)  # pushed since, no run of CI yet
+
+    decision = _failed_then_gated(services, sandbox, head_sha="a" * 40)
+
+    assert decision.verdict is Verdict.BLOCKED
+    assert "main has moved on to bbbbbbb past this run's commit" in reasons(decision)
+    with services.sessions() as session:
+        failure = session.get(Failure, decision.failure_id)
+        assert failure is not None
+        assert failure.superseded_by_commit == "b" * 40
+
+
+@pytest.mark.parametrize("head", ["a" * 40, None], ids=["head-is-the-run", "no-such-branch"])
+def test_a_branch_still_at_the_runs_commit_or_unknown_supersedes_nothing(
+    policy: Any, sandbox: GitHubSandbox, head: str | None
+) -> None:
+    if head is not None:
+        sandbox.set_branch_head(WEB, "main", head)
+
+    decision = _failed_then_gated(policy(), sandbox, head_sha="a" * 40)
+
+    assert decision.verdict is Verdict.AUTO
+
+
+def test_a_forks_branch_is_never_read_from_the_base_repository(
+    policy: Any, sandbox: GitHubSandbox
+) -> None:
+    sandbox.set_branch_head(WEB, "main", "b" * 40)  # the base's main, not the fork's
+
+    decision = _failed_then_gated(
+        policy(), sandbox, head_sha="a" * 40, head_repository="mallory/web"
+    )
+
+    assert "moved on" not in reasons(decision)
+    assert sandbox.count("GET", rf"/repos/{WEB}/branches/.*") == 0
+
+
+def test_an_approval_that_comes_after_a_push_runs_nothing(
+    policy: Any, sandbox: GitHubSandbox
+) -> None:
+    from ci_remediator.domain import Decision
+    from ci_remediator.pipeline.decide import decide_approval
+    from workers.tasks import execute
+
+    services = policy(approvers=["U012AB3CD"])
+    decision = gated(services, sandbox, repository=PAYMENTS, head_branch="main")
+    assert decision.verdict is Verdict.NEEDS_APPROVAL
+    sandbox.set_branch_head(PAYMENTS, "main", "c" * 40)
+    with services.sessions() as session, session.begin():
+        approval_id = session.scalar(
+            select(ApprovalRequest.id).where(ApprovalRequest.failure_id == decision.failure_id)
+        )
+        assert approval_id is not None
+        decide_approval(
+            session,
+            approval_id=approval_id,
+            decision=Decision.APPROVE,
+            decided_by="U012AB3CD",
+            via="slack",
+            config=services.config,
+        )
+    execute(failure_id=decision.failure_id)
+
+    assert state_of(services, decision.failure_id) is FailureState.ESCALATED
+    with services.sessions() as session:
+        remediation = session.scalar(
+            select(Remediation).where(Remediation.failure_id == decision.failure_id)
+        )
+    assert remediation is not None
+    assert remediation.outcome_detail == "not run: main has moved on to ccccccc"
+
+
 def test_an_approval_that_comes_after_a_newer_run_runs_nothing(
     policy: Any, sandbox: GitHubSandbox
 ) -> None:
@@ -482,10 +574,7 @@ def test_an_approval_that_comes_after_a_newer_run_runs_nothing(
     assert remediation is not None
     assert failure is not None
     assert remediation.status is RemediationStatus.REFUSED
-    assert (
-        remediation.outcome_detail
-        == f"not run: run {newer} of this workflow on the branch is newer"
-    )
+    assert remediation.outcome_detail == f"not run: run {newer} of this workflow on main is newer"
     assert sandbox.count("POST", rf".*/runs/{failure.run_id}/rerun-failed-jobs") == 0
 
 

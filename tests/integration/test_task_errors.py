@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 import redis
-from celery.exceptions import Retry
+from celery.exceptions import Retry, SoftTimeLimitExceeded
 from sqlalchemy.exc import OperationalError
 
 from ci_remediator.db.models import DetectionSource, Failure
@@ -22,7 +22,7 @@ from ci_remediator.github.errors import (
 from ci_remediator.sandbox.github import GitHubSandbox
 from ci_remediator.services import Services
 from tests.integration.conftest import record_sandbox_failure
-from workers.base import PipelineTask, is_transient
+from workers.base import MAX_TIME_LIMIT_OVERRUNS, PipelineTask, is_transient
 
 
 @pytest.fixture
@@ -145,3 +145,18 @@ def test_an_errored_failure_queues_its_critical_notice(
             select(Notification.event).where(Notification.failure_id == failure_id)
         ).all()
     assert events == ["errored"]
+
+
+def test_a_step_past_its_time_limit_is_left_for_the_sweep_until_it_keeps_overrunning(
+    services: Services, gate_task: PipelineTask, failure_id: int
+) -> None:
+    """It may have half-acted on GitHub, so `errored` would strand that; the sweep re-sends it
+    (the step asks GitHub first) up to MAX_TIME_LIMIT_OVERRUNS times."""
+    overrun = SoftTimeLimitExceeded()
+    for _ in range(MAX_TIME_LIMIT_OVERRUNS - 1):
+        gate_task._handle_error(overrun, failure_id=failure_id)
+        assert state(services, failure_id) is FailureState.DETECTED
+
+    gate_task._handle_error(overrun, failure_id=failure_id)
+
+    assert state(services, failure_id) is FailureState.ERRORED

@@ -230,6 +230,16 @@ class ActionEndpoints(SandboxBase):
             payload, status=HTTPStatus.CREATED, headers={"Location": payload["url"]}
         )
 
+    def _get_branch(self, request: Request, full_name: str, branch: str) -> Response:
+        sha = self._branch_heads.get((full_name, branch))
+        if sha is None:
+            return error(
+                HTTPStatus.NOT_FOUND,
+                "Branch not found",
+                "https://docs.github.com/rest/branches/branches#get-a-branch",
+            )
+        return json_response(self._payloads.branch(full_name, branch, sha))
+
     def _list_issues(self, request: Request, full_name: str) -> Response:
         if full_name not in self._repositories:
             return not_found()

@@ -75,6 +75,9 @@ class SandboxBase(LoopbackSandbox):
         self._caches: dict[int, Cache] = {}
         self._issues: dict[tuple[str, int], Issue] = {}
         self._dispatches: dict[str, list[DispatchRecord]] = {}
+        # Branches exist only once a test sets their head; any other answers 404, as GitHub
+        # does for a branch that does not exist.
+        self._branch_heads: dict[tuple[str, str], str] = {}
         self._owner_ids: dict[str, int] = {}
         self._ids = {
             "repo": 100_000,

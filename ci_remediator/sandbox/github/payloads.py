@@ -197,6 +197,27 @@ class Payloads(Examples):
         )
         return cast(dict[str, Any], body)
 
+    def branch(self, repository: str, name: str, sha: str) -> dict[str, Any]:
+        body = self._rebranded("branch-get", repository)
+        commit = body["commit"]
+        base = self._base_url()
+        commit.update(
+            sha=sha,
+            node_id=node_id("Commit", int(sha[:12], 16)),
+            url=f"{base}/repos/{repository}/commits/{sha}",
+            html_url=f"{base}/{repository}/commit/{sha}",
+            comments_url=f"{base}/repos/{repository}/commits/{sha}/comments",
+        )
+        body.update(
+            name=name,
+            protected=False,
+            _links={
+                "self": f"{base}/repos/{repository}/branches/{name}",
+                "html": f"{base}/{repository}/tree/{name}",
+            },
+        )
+        return cast(dict[str, Any], body)
+
     def issue(self, issue: Issue) -> dict[str, Any]:
         base = self._base_url()
         body = self._rebranded("issue", issue.repository)

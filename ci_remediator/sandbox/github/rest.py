@@ -40,7 +40,12 @@ _DEFAULT_PER_PAGE = 30
 _MAX_PER_PAGE = 100
 # A path parameter matches digits unless it can be a name: a workflow is addressed by id or by
 # file name, an org by login, and `{owner}/{repo}` is captured whole as `full_name`.
-_PARAM_PATTERNS = {"full_name": r"[^/]+/[^/]+", "workflow_id": r"[^/]+", "org": r"[^/]+"}
+_PARAM_PATTERNS = {
+    "full_name": r"[^/]+/[^/]+",
+    "workflow_id": r"[^/]+",
+    "org": r"[^/]+",
+    "branch": r".+",  # branch names may hold slashes
+}
 
 
 @dataclass(frozen=True, slots=True)

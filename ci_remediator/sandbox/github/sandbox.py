@@ -86,6 +86,7 @@ class GitHubSandbox(
             Route("DELETE", repo + "/actions/caches", self._delete_caches),
             Route("POST", repo + "/issues", self._create_issue),
             Route("GET", repo + "/issues", self._list_issues),
+            Route("GET", repo + "/branches/{branch}", self._get_branch),
             Route("GET", repo + "/issues/{issue_number}", self._get_issue),
             Route("PATCH", repo + "/issues/{issue_number}", self._update_issue),
             Route("GET", "/orgs/{org}/repos", self._list_org_repositories),

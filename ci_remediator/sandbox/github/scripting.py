@@ -157,6 +157,13 @@ class Scripting(SandboxBase):
             head_sha=head_sha,
         )
 
+    def set_branch_head(self, repository: str, branch: str, sha: str) -> None:
+        """Point `branch` at commit `sha` (a push with no run yet, say)."""
+        with self._lock:
+            if repository not in self._repositories:
+                self.add_repository(repository)
+            self._branch_heads[(repository, branch)] = sha
+
     def expire_logs(self, repository: str, run_id: int) -> None:
         """Make every job log of the run answer 410 Gone, as GitHub does after retention."""
         with self._lock:

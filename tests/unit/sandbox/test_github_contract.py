@@ -174,6 +174,10 @@ CASES: dict[tuple[str, str], Callable[[World], requests.Response]] = {
     ("POST", R + "/issues"): lambda w: w.request(
         "POST", f"/repos/{REPO}/issues", json={"title": "CI broken", "labels": ["ci"]}
     ),
+    ("GET", R + "/branches/{branch}"): lambda w: (
+        w.sandbox.set_branch_head(REPO, "main", "7fd1a60b01f91b314f59955a4e4d4e80d8edf11d"),
+        w.request("GET", f"/repos/{REPO}/branches/main"),
+    )[1],
     ("GET", R + "/issues"): lambda w: (
         w.issue_number(),
         w.request("GET", f"/repos/{REPO}/issues", params={"state": "open"}),
