@@ -48,6 +48,9 @@ def _note(entry: AuditEntry) -> str:
                     f"{value}, risk {detail.get('risk_score')}, proposes "
                     f"{detail.get('proposed_action')} (by {detail.get('analyzer', 'rules')})"
                 )
+            if key == "outcome" and "same_failure" in detail:
+                again = "the same way" if detail["same_failure"] else "differently"
+                return f"{key}: {value}; failed {again} (by fingerprint)"
             return "; ".join(value) if isinstance(value, list) else f"{key}: {value}"
     return ""
 

@@ -24,6 +24,7 @@ from ci_remediator.db.models import (
     Remediation,
     RemediationStatus,
 )
+from ci_remediator.db.timeline import failure_timelines
 from ci_remediator.domain import FailureState, StageEvent, Step
 from ci_remediator.notify.messages import build_stage_message
 from ci_remediator.pipeline.analyze import analyze_failure
@@ -374,6 +375,8 @@ def test_a_rerun_that_fails_the_same_way_is_escalated_with_both_analyses(
     assert "attempt 2 failed the same way (same fingerprint)" in message.lines
     assert [text.split(":")[0] for text in message.untrusted[:2]] == ["attempt 1", "attempt 2"]
     assert sandbox.count("POST", r".*/rerun-failed-jobs") == 1  # never another automatic one
+    (timeline,) = [t for t in failure_timelines(db_session) if t.failure.id == failure_id]
+    assert any("failed the same way (by fingerprint)" in entry.note for entry in timeline.entries)
 
 
 def test_a_rerun_that_fails_differently_says_so(
