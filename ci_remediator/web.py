@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from flask import Flask, Response, request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
+from werkzeug.wsgi import get_input_stream
 
 from ci_remediator.db.audit import record_audit
+from ci_remediator.db.migrate import current_revision, head_revision
 from ci_remediator.db.refused_credentials import credential_disabled
 from ci_remediator.domain import FollowUp
 from ci_remediator.github.webhook_signature import SIGNATURE_HEADER, signature_is_valid
@@ -37,6 +40,7 @@ def create_app(
 ) -> Flask:
     app = Flask("ci_remediator")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    schema_head = head_revision()
 
     @app.get("/healthz")
     def healthz() -> tuple[dict[str, str], int]:
@@ -44,6 +48,14 @@ def create_app(
         try:
             with current.sessions() as session:
                 session.execute(text("SELECT 1"))
+                at = current_revision(session.connection())
+                if at != schema_head:
+                    # Every write would fail: say so before a webhook finds out.
+                    return {
+                        "status": "unhealthy",
+                        "schema": f"at {at}, code needs {schema_head}"
+                        " (run `ci-remediator db upgrade`)",
+                    }, 503
                 slack = current.notifier_credential
                 refused = slack is not None and credential_disabled(session, slack)
         except Exception as error:  # noqa: BLE001 - health reports any fault as unhealthy
@@ -63,25 +75,20 @@ def create_app(
     def github_webhook() -> tuple[dict[str, object], int]:
         current = services()
         secret = current.config.settings.github_webhook_secret
-        body = request.get_data(cache=False)  # the raw bytes GitHub signed
+        body = _body_within_limit()  # the raw bytes GitHub signed
+        if body is None:
+            return {"error": f"body is over {MAX_BODY_BYTES} bytes"}, 413
         event = request.headers.get("X-GitHub-Event")
         delivery = request.headers.get("X-GitHub-Delivery")
         refusal = _refusal(current, secret.get_secret_value() if secret else "", body)
         if refusal is not None:
             return refusal
-        if not event:
-            return {"error": "missing X-GitHub-Event header"}, 400
         try:
-            payload = json.loads(body)
-        except ValueError as error:
-            return {"error": f"body is not JSON: {error}"}, 400
-        if not isinstance(payload, dict):
-            return {"error": "body must be a JSON object"}, 400
-        try:
+            payload = _json_object(body, event)
             with current.sessions() as session, session.begin():
                 outcome = handle_delivery(
                     session,
-                    event=event,
+                    event=event or "",
                     delivery_id=delivery or "",
                     payload=payload,
                     configured_repositories=current.config.repositories,
@@ -89,9 +96,12 @@ def create_app(
         except InvalidPayloadError as error:
             return {"error": str(error)}, 400
         if outcome.follow_ups and enqueue is not None:
-            # After the commit: the analyze task must find the row. A lost message is picked
-            # up by the reconcile sweep.
-            enqueue(outcome.follow_ups)
+            # After the commit: the analyze task must find the row. With the broker down the
+            # row stands and the reconcile sweep sends its task later: GitHub hears success.
+            try:
+                enqueue(outcome.follow_ups)
+            except Exception:
+                log.exception("failure recorded from the webhook, its task not sent yet")
         return outcome.body, outcome.status
 
     return app
@@ -160,6 +170,29 @@ def _add_slack_interactivity(
             return Response('{"error": "invalid request"}', 401, mimetype="application/json")
         answer: Response = handler.handle(request)
         return answer
+
+
+def _json_object(body: bytes, event: str | None) -> dict[str, Any]:
+    """The signed body as a JSON object, or InvalidPayloadError saying why it is not one."""
+    if not event:
+        raise InvalidPayloadError("missing X-GitHub-Event header")
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError) as error:  # (nested past the parser's depth)
+        raise InvalidPayloadError(f"body is not usable JSON: {type(error).__name__}") from error
+    if not isinstance(payload, dict):
+        raise InvalidPayloadError("body must be a JSON object")
+    return payload
+
+
+def _body_within_limit() -> bytes | None:
+    """The request body, or None when it is over MAX_BODY_BYTES however it was sent (a
+    Content-Length, or chunks: Flask's own limit would cut those short, unnoticed)."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        return None
+    stream = get_input_stream(request.environ, safe_fallback=False)
+    body = stream.read(MAX_BODY_BYTES + 1)
+    return None if len(body) > MAX_BODY_BYTES else body
 
 
 def _refusal(services: Services, secret: str, body: bytes) -> tuple[dict[str, object], int] | None:

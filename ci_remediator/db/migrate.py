@@ -6,6 +6,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
 
 from ci_remediator.config import normalize_database_url
 
@@ -18,6 +21,19 @@ def alembic_config(url: str) -> Config:
     # ConfigParser interpolation would treat a '%' in a password as syntax.
     config.set_main_option("sqlalchemy.url", normalize_database_url(url).replace("%", "%%"))
     return config
+
+
+def head_revision() -> str:
+    """The newest migration this code ships."""
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    if head is None:
+        raise RuntimeError("no migrations found")
+    return head
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The migration the connected database is at (None: never migrated)."""
+    return MigrationContext.configure(connection).get_current_revision()
 
 
 def upgrade(url: str, revision: str = "head") -> None:

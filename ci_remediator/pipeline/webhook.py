@@ -10,19 +10,22 @@ handler only records and enqueues, to answer within GitHub's 10 seconds.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ci_remediator.config import REPO_NAME_PATTERN
 from ci_remediator.db.audit import record_audit
 from ci_remediator.db.models import DetectionSource
 from ci_remediator.db.monitored_repositories import is_monitored
 from ci_remediator.domain import StepResult
-from ci_remediator.github.values import FAILING_CONCLUSIONS, run_info
+from ci_remediator.github.values import FAILING_CONCLUSIONS, RunInfo, run_info
 from ci_remediator.pipeline.detect import follow_ups_for_new_failure, record_failure
 
 MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
+REPOSITORY_NAME = re.compile(REPO_NAME_PATTERN)
 
 
 class InvalidPayloadError(ValueError):
@@ -35,6 +38,39 @@ class WebhookOutcome(StepResult):
 
     status: int
     body: dict[str, Any] = field(default_factory=dict)
+
+
+# What the failures table holds (db/models.py): a value beyond it is no GitHub payload.
+_MAX_ID = 2**63 - 1
+_TEXT_LIMITS = {
+    "repository": 200,
+    "workflow_name": 300,
+    "event": 64,
+    "head_branch": 300,
+    "head_repository": 200,
+    "workflow_path": 300,
+    "head_sha": 64,
+    "conclusion": 32,
+    "html_url": 500,
+}
+
+
+def check_storable(run: RunInfo) -> None:
+    """InvalidPayloadError naming the field, for a signed payload no real run could have sent:
+    ids out of range, text longer than GitHub's or holding a NUL (PostgreSQL refuses both)."""
+    for name, value in (("id", run.run_id), ("workflow_id", run.workflow_id)):
+        if not 1 <= value <= _MAX_ID:
+            raise InvalidPayloadError(f"workflow_run.{name} is out of range")
+    if not 1 <= run.run_attempt <= 1_000_000:
+        raise InvalidPayloadError("workflow_run.run_attempt is out of range")
+    for name, limit in _TEXT_LIMITS.items():
+        value = getattr(run, name)
+        if value is None:
+            continue
+        if len(value) > limit:
+            raise InvalidPayloadError(f"workflow_run.{name} is longer than {limit} characters")
+        if "\x00" in value:
+            raise InvalidPayloadError(f"workflow_run.{name} holds a NUL character")
 
 
 def record_refused_delivery(
@@ -90,6 +126,8 @@ def _workflow_run(
         raise InvalidPayloadError(
             "workflow_run delivery lacks workflow_run or repository.full_name"
         )
+    if len(repository) > _TEXT_LIMITS["repository"] or not REPOSITORY_NAME.fullmatch(repository):
+        raise InvalidPayloadError(f"repository.full_name {repository[:80]!r} is no owner/name")
     if run_data.get("conclusion") not in FAILING_CONCLUSIONS:
         return WebhookOutcome(
             status=202, body={"ignored": f"conclusion {run_data.get('conclusion')!r}"}
@@ -98,8 +136,9 @@ def _workflow_run(
         return WebhookOutcome(status=202, body={"ignored": f"{repository} is not monitored"})
     try:
         run = run_info(repository, run_data)
-    except (KeyError, TypeError, ValueError) as error:
+    except (KeyError, TypeError, ValueError, OverflowError) as error:
         raise InvalidPayloadError(f"workflow_run.{error} is missing or malformed") from error
+    check_storable(run)
     failure_id = record_failure(
         session, run=run, source=DetectionSource.WEBHOOK, delivery_id=delivery_id
     )

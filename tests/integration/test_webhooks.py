@@ -284,3 +284,80 @@ def test_a_delivered_fork_run_records_what_the_gate_reads(
     assert failure.from_fork
     assert failure.event == "pull_request"
     assert failure.workflow_path == ".github/workflows/ci.yml"
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ("id", 10**30, "workflow_run.id is out of range"),
+        ("run_attempt", -5, "workflow_run.run_attempt is out of range"),
+        ("name", "N" * 1_000_000, "workflow_run.workflow_name is longer than 300"),
+        ("head_branch", "main\x00evil", "workflow_run.head_branch holds a NUL"),
+    ],
+    ids=["huge-id", "negative-attempt", "1MB-name", "nul"],
+)
+def test_a_signed_payload_no_real_run_could_send_gets_400_naming_the_field(
+    sandbox: GitHubSandbox,
+    sender: WebhookSender,
+    webhook_services: Services,
+    case: tuple[str, object, str],
+) -> None:
+    field, value, named = case
+    payload = workflow_run_payload(sandbox, WEB, failed_run(sandbox))
+    payload["workflow_run"][field] = value
+
+    answer = sender.deliver("workflow_run", payload)
+
+    assert answer.status_code == 400
+    assert named in answer.json()["error"]
+    assert failures(webhook_services) == []
+
+
+def test_json_nested_past_the_parsers_depth_is_a_400(sender: WebhookSender) -> None:
+    answer = sender.deliver("workflow_run", b"[" * 100_000 + b"]" * 100_000)
+
+    assert answer.status_code == 400
+    assert "not usable JSON" in answer.json()["error"]
+
+
+def test_a_chunked_body_over_the_limit_is_413_not_a_bad_signature(
+    sender_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ci_remediator.web
+
+    monkeypatch.setattr(ci_remediator.web, "MAX_BODY_BYTES", 10_000)
+    body = json.dumps({"zen": "x" * 20_000}).encode()
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: requests sends it chunked
+        for start in range(0, len(body), 4096):
+            yield body[start : start + 4096]
+
+    answer = requests.post(
+        sender_url,
+        data=chunks(),
+        headers={
+            "X-GitHub-Event": "ping",
+            "X-Hub-Signature-256": sign_payload(SECRET, body),
+            "Content-Type": "application/json",
+        },
+        timeout=10,
+    )
+
+    assert answer.status_code == 413
+
+
+def test_a_failure_is_stored_and_acknowledged_while_the_broker_is_down(
+    sandbox: GitHubSandbox, webhook_services: Services
+) -> None:
+    def broker_down(follow_ups: Sequence[FollowUp]) -> None:
+        raise ConnectionError("Error 111 connecting to localhost:6379. Connection refused.")
+
+    run_id = failed_run(sandbox)
+    with (
+        serving_web_app(webhook_services, broker_down) as base_url,
+        WebhookSender(f"{base_url}/webhooks/github", SECRET) as sender,
+    ):
+        answer = sender.deliver("workflow_run", workflow_run_payload(sandbox, WEB, run_id))
+
+    assert answer.status_code == 201  # the reconcile sweep sends the analysis later
+    assert [failure.run_id for failure in failures(webhook_services)] == [run_id]
