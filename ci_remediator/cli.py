@@ -11,9 +11,11 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -22,6 +24,10 @@ from rich.markup import escape
 from ci_remediator.analysis.log_analysis import AnalyzerMode
 from ci_remediator.config import AppConfig, ConfigError, get_config, masked_view
 from ci_remediator.domain import Decision
+
+if TYPE_CHECKING:
+    from ci_remediator.audit_logger import AuditLogEntry
+    from ci_remediator.metrics_tracker import LatencySummary, MetricsReport
 
 app = typer.Typer(
     help="Watch GitHub Actions failures and fix what is provably safe to fix.",
@@ -419,10 +425,6 @@ def main() -> None:
     app()
 
 
-if __name__ == "__main__":
-    main()
-
-
 @app.command()
 def flaky(
     days: Annotated[int, typer.Option(min=1, max=365, help="How far back.")] = 7,
@@ -527,3 +529,307 @@ def breaker_reset(
     console.print(
         f"breaker for {escape(organization)} reset: automatic remediation resumes", highlight=False
     )
+
+
+# ------------------------------------------------------------------ audit and metrics ----
+
+EXIT_USAGE = 2  # what click answers a bad option with: scripts tell it from a runtime failure
+
+
+class AuditFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+
+
+class MetricsFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+# The audit filter each option sets, for naming the option when the filter is refused.
+_AUDIT_OPTIONS = {
+    "start_date": "--since",
+    "end_date": "--until",
+    "action_type": "--type",
+    "repository": "--repository",
+    "actor": "--actor",
+    "failure_id": "--failure",
+    "outcome": "--outcome",
+    "limit": "--limit",
+    "offset": "--offset",
+}
+_METRICS_OPTIONS = {"since": "--since", "until": "--until", "repository": "--repository"}
+# The columns of `audit --format csv`: AuditLogEntry.as_json, `detail` as a JSON string.
+_AUDIT_CSV_COLUMNS = (
+    "id",
+    "at",
+    "action_type",
+    "actor",
+    "action",
+    "failure_id",
+    "repository",
+    "from_state",
+    "to_state",
+    "outcome",
+    "detail",
+)
+
+
+def _usage_error(option: str, problem: str) -> typer.Exit:
+    # One line, never wrapped: the option and what is wrong with its value.
+    errors.print(
+        f"[bold red]error:[/] {option}: {escape(problem)}", highlight=False, soft_wrap=True
+    )
+    return typer.Exit(EXIT_USAGE)
+
+
+def _parse_time(option: str, value: str | None) -> datetime | None:
+    """ISO 8601, a date or a date and time; without an offset it is UTC."""
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise _usage_error(
+            option, f"{value!r} is not an ISO 8601 date or time (2026-01-31, 2026-01-31T09:30Z)"
+        ) from None
+
+
+def _parse_int(option: str, value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise _usage_error(option, f"{value!r} is not a whole number") from None
+
+
+def _parse_choice(option: str, value: str, choices: type[StrEnum]) -> str:
+    wanted = value.strip().lower()
+    if wanted not in {member.value for member in choices}:
+        allowed = ", ".join(member.value for member in choices)
+        raise _usage_error(option, f"{value!r} is not one of {allowed}")
+    return wanted
+
+
+def _csv_cell(value: object) -> str:
+    """A CSV cell a spreadsheet shows as text: actors, reasons and repository names come from
+    outside, and a cell starting with =, +, - or @ would run as a formula (OWASP's advice)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
+
+
+@app.command("audit")
+def audit_command(  # noqa: PLR0917 - one parameter per command-line option
+    since: Annotated[
+        str | None, typer.Option(metavar="ISO", help="From this time on (UTC unless it says).")
+    ] = None,
+    until: Annotated[str | None, typer.Option(metavar="ISO", help="Before this time.")] = None,
+    action_type: Annotated[
+        str | None,
+        typer.Option(
+            "--type",
+            metavar="TYPE",
+            help="detection, analysis, gate_decision, approval, remediation, verification, "
+            "rollback, notification or system.",
+        ),
+    ] = None,
+    repository: Annotated[
+        str | None, typer.Option(metavar="OWNER/NAME", help="Entries about its failures.")
+    ] = None,
+    actor: Annotated[
+        str | None,
+        typer.Option(metavar="ACTOR", help="Who: exact, or a prefix ending in * ('human:*')."),
+    ] = None,
+    failure: Annotated[
+        str | None, typer.Option(metavar="ID", help="One failure's entries.")
+    ] = None,
+    outcome: Annotated[
+        str | None, typer.Option(metavar="OUTCOME", help="success, failure or partial.")
+    ] = None,
+    limit: Annotated[str, typer.Option(metavar="N", help="At most this many entries.")] = "100",
+    offset: Annotated[str, typer.Option(metavar="N", help="Skip this many first.")] = "0",
+    output: Annotated[
+        str, typer.Option("--format", metavar="FORMAT", help="table, json or csv.")
+    ] = AuditFormat.TABLE.value,
+) -> None:
+    """The audit trail, oldest first: who decided what, when, and how it turned out."""
+    from ci_remediator.audit_logger import AuditLogger, FilterError
+    from ci_remediator.services import Services
+
+    chosen_format = AuditFormat(_parse_choice("--format", output, AuditFormat))
+    filters: dict[str, object] = {
+        "start_date": _parse_time("--since", since),
+        "end_date": _parse_time("--until", until),
+        "action_type": action_type,
+        "repository": repository,
+        "actor": actor,
+        "failure_id": _parse_int("--failure", failure),
+        "outcome": outcome,
+    }
+    page_size, skip = _parse_int("--limit", limit), _parse_int("--offset", offset)
+    logger = AuditLogger(Services(_config_or_exit()).sessions)
+    try:
+        entries = logger.query_logs(filters, limit=page_size or 0, offset=skip or 0)
+        total = logger.count_logs(filters) if chosen_format is AuditFormat.TABLE else len(entries)
+    except FilterError as error:
+        raise _usage_error(_AUDIT_OPTIONS.get(error.key, error.key), error.problem) from error
+    if chosen_format is AuditFormat.JSON:
+        typer.echo(json.dumps([entry.as_json() for entry in entries], indent=2))
+        return
+    if chosen_format is AuditFormat.CSV:
+        import csv
+        import io
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(_AUDIT_CSV_COLUMNS)
+        for entry in entries:
+            document = entry.as_json()
+            document["detail"] = json.dumps(document["detail"], sort_keys=True)
+            writer.writerow([_csv_cell(document[column]) for column in _AUDIT_CSV_COLUMNS])
+        typer.echo(buffer.getvalue(), nl=False)
+        return
+    _print_audit_table(entries, total=total, offset=skip or 0)
+
+
+def _print_audit_table(entries: Sequence[AuditLogEntry], *, total: int, offset: int) -> None:
+    from rich.table import Table
+
+    if not entries:
+        console.print(
+            f"no entries past --offset {offset} ({total} match)"
+            if total
+            else "no audit entries match these filters",
+            highlight=False,
+        )
+        return
+    table = Table(title="Audit trail", title_justify="left")
+    for column in (
+        "at (UTC)",
+        "type",
+        "actor",
+        "what",
+        "failure",
+        "repository",
+        "outcome",
+        "detail",
+    ):
+        table.add_column(column)
+    for entry in entries:
+        what = (
+            f"{entry.from_state} -> {entry.to_state}"
+            if entry.action == "transition"
+            else entry.action
+        )
+        detail = json.dumps(entry.detail, sort_keys=True) if entry.detail else ""
+        table.add_row(
+            f"{entry.at:%Y-%m-%d %H:%M:%S}",
+            entry.action_type.value,
+            escape(entry.actor),
+            escape(what),
+            "" if entry.failure_id is None else str(entry.failure_id),
+            escape(entry.repository or ""),
+            entry.outcome if entry.outcome == "success" else f"[red]{escape(entry.outcome)}[/]",
+            escape(detail if len(detail) <= 80 else detail[:79] + "…"),
+        )
+    console.print(table)
+    shown_to = offset + len(entries)
+    more = f"; --offset {shown_to} for the next page" if shown_to < total else ""
+    console.print(f"entries {offset + 1}-{shown_to} of {total}{more}", highlight=False)
+
+
+@app.command("metrics")
+def metrics_command(
+    repository: Annotated[
+        str | None, typer.Option(metavar="OWNER/NAME", help="One repository only.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(metavar="ISO", help="From this time on (UTC unless it says).")
+    ] = None,
+    until: Annotated[str | None, typer.Option(metavar="ISO", help="Before this time.")] = None,
+    output: Annotated[
+        str, typer.Option("--format", metavar="FORMAT", help="table or json.")
+    ] = MetricsFormat.TABLE.value,
+) -> None:
+    """Remediation success rate, time to resolution, risk and category mix, stage latencies
+    and model cost, over a window (each figure counts the events that happened in it)."""
+    from ci_remediator.audit_logger import FilterError
+    from ci_remediator.metrics_tracker import MetricsTracker
+    from ci_remediator.services import Services
+
+    chosen_format = MetricsFormat(_parse_choice("--format", output, MetricsFormat))
+    start, end = _parse_time("--since", since), _parse_time("--until", until)
+    tracker = MetricsTracker(Services(_config_or_exit()).sessions)
+    try:
+        report = tracker.report(repository, start, end)
+    except FilterError as error:
+        raise _usage_error(_METRICS_OPTIONS.get(error.key, error.key), error.problem) from error
+    if chosen_format is MetricsFormat.JSON:
+        typer.echo(json.dumps(report.as_json(), indent=2))
+        return
+    _print_metrics_table(report)
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if value < 120:
+        return f"{value:.1f}s"
+    if value < 7200:
+        return f"{value / 60:.1f}min"
+    return f"{value / 3600:.1f}h"
+
+
+def _print_metrics_table(report: MetricsReport) -> None:
+    from rich.table import Table
+
+    window = report.window
+    scope = escape(window.repository or "all repositories")
+    span = (f"{window.since:%Y-%m-%d %H:%M} " if window.since else "the beginning ") + (
+        f"to {window.until:%Y-%m-%d %H:%M} UTC" if window.until else "to now"
+    )
+    table = Table(title=f"Metrics: {scope}, {span}", title_justify="left", show_header=False)
+    table.add_column("figure")
+    table.add_column("value")
+    outcomes = report.remediations
+    rate = outcomes.success_rate
+    table.add_row(
+        "remediation success rate",
+        "-" if rate is None else f"{rate:.1%}",
+    )
+    table.add_row(
+        "remediations finished",
+        f"{outcomes.succeeded} succeeded, {outcomes.failed} failed, {outcomes.refused} refused",
+    )
+    table.add_row(
+        "average resolution time",
+        f"{_seconds(report.average_resolution_seconds)} ({report.resolved} resolved)",
+    )
+    for stage in ("detection", "analysis", "remediation"):
+        summary: LatencySummary = getattr(report.latency, stage)
+        table.add_row(
+            f"{stage} latency p50 / p95",
+            f"{_seconds(summary.p50)} / {_seconds(summary.p95)} ({summary.count} samples)",
+        )
+    risks = " ".join(f"{score}:{count}" for score, count in report.risk_scores.items() if count)
+    table.add_row("risk scores", risks or "-")
+    categories = ", ".join(
+        f"{category.value} {count}"
+        for category, count in sorted(report.categories.items(), key=lambda item: -item[1])
+        if count
+    )
+    table.add_row("categories", categories or "-")
+    usage = report.model_usage
+    table.add_row(
+        "model usage",
+        f"{usage.model_analyses} of {usage.analyses} analyses called a model: "
+        f"{usage.prompt_tokens} prompt + {usage.completion_tokens} completion tokens, "
+        f"${usage.cost_usd:.4f}",
+    )
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -130,6 +130,8 @@ RepoName = Annotated[str, Field(pattern=REPO_NAME_PATTERN)]
 MAX_APPROVAL_TIMEOUT_HOURS = 24 * 366
 # A remembered decision outliving a quarter is a policy, and belongs in config.json instead.
 MAX_TRUST_MEMORY_DAYS = 90
+# A century: beyond it a date cannot be subtracted from today (and it is a typo anyway).
+MAX_RETENTION_DAYS = 36_500
 # Dispatch targets and cache keys reach GitHub: only file names and run-metadata templates.
 WorkflowFile = Annotated[str, AfterValidator(validate_workflow_file)]
 CacheKeyTemplate = Annotated[str, AfterValidator(validate_template)]
@@ -146,11 +148,9 @@ class _Strict(BaseModel):
 
 
 # Keys of the product's configuration that nothing acts on yet. Setting one is refused, naming
-# it, rather than accepted and silently ignored (a promise the service would not keep).
-NOT_SUPPORTED_YET: dict[str, str] = {
-    "retention_days": "the retention sweep is not built yet",
-    "audit_retention_days": "the retention sweep is not built yet",
-}
+# it, rather than accepted and silently ignored (a promise the service would not keep). Empty
+# today; a key the product describes before the code honours it goes here.
+NOT_SUPPORTED_YET: dict[str, str] = {}
 
 
 def _refuse_unsupported(model: BaseModel) -> None:
@@ -244,8 +244,10 @@ class FileConfig(_Strict):
     category_actions: CategoryActions = Field(default_factory=dict)
     trust_memory_days: int = Field(default=7, ge=1, le=MAX_TRUST_MEMORY_DAYS)
     allow_trust_memory: bool = False
-    retention_days: int = Field(default=90, ge=1)
-    audit_retention_days: int = Field(default=365, ge=1)
+    # The daily purge (pipeline.retention): finished failures and their rows after this many
+    # days since their last change; audit entries after `audit_retention_days`.
+    retention_days: int = Field(default=90, ge=1, le=MAX_RETENTION_DAYS)
+    audit_retention_days: int = Field(default=365, ge=1, le=MAX_RETENTION_DAYS)
     verify_poll_seconds: float = Field(default=30, gt=0)
     verify_timeout_minutes: float = Field(default=120, gt=0)
     stuck_after_minutes: float = Field(default=15, gt=0)
@@ -267,6 +269,17 @@ class FileConfig(_Strict):
     @model_validator(mode="after")
     def _nothing_unsupported(self) -> FileConfig:
         _refuse_unsupported(self)
+        return self
+
+    @model_validator(mode="after")
+    def _audit_outlives_failures(self) -> FileConfig:
+        # The audit trail is how a purged failure is still accounted for: it must not go first.
+        if self.audit_retention_days < self.retention_days:
+            raise ValueError(
+                f"'audit_retention_days' ({self.audit_retention_days}) must be at least "
+                f"'retention_days' ({self.retention_days}): the audit of a purged failure "
+                "is kept longer than the failure"
+            )
         return self
 
     @model_validator(mode="after")

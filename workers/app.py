@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from celery import Celery, Task
+from celery.schedules import crontab
 from celery.signals import beat_init, setup_logging, worker_init, worker_process_init
 
 from celeryconfig import MAX_RETRY_BACKOFF_S, QUEUES, VISIBILITY_TIMEOUT_S
@@ -20,6 +21,10 @@ from ci_remediator.config import AppConfig, get_config
 from ci_remediator.db.session import forget_engines
 from ci_remediator.log_context import configure_logging
 from workers.base import PipelineTask
+
+# The daily retention purge, at a quiet time of day (UTC, celeryconfig's timezone).
+PURGE_AT_HOUR = 3
+PURGE_AT_MINUTE = 30
 
 
 class UnsafeCeleryConfigError(RuntimeError):
@@ -69,6 +74,12 @@ def deployment_settings(config: AppConfig) -> dict[str, Any]:
             "close-tracking-issues": {
                 "task": "ci_remediator.close_tracking_issues",
                 "schedule": timedelta(minutes=file.polling_interval_minutes),
+            },
+            # A time of day, not an interval: beat's schedule file rarely survives a restart
+            # (a container, a dyno), and a 24-hour interval restarted daily would never fire.
+            "purge-old-records": {
+                "task": "ci_remediator.purge_old_records",
+                "schedule": crontab(minute=PURGE_AT_MINUTE, hour=PURGE_AT_HOUR),
             },
         },
         "ci_remediator_max_countdown_s": max(file.verify_poll_seconds, MAX_RETRY_BACKOFF_S),

@@ -236,8 +236,18 @@ def print_report(
     console: Console, services: Services, checks: list[ScenarioCheck], elapsed: float
 ) -> None:
     by_run = {(c.run.repository, c.run_id): c for c in checks}
+    # The scenario's order, not detection order (which the worker threads decide): the same
+    # story every time, so two runs can be compared line by line.
+    order = {key: position for position, key in enumerate(by_run)}
     with services.sessions() as session:
-        for timeline in failure_timelines(session):
+        timelines = sorted(
+            failure_timelines(session),
+            key=lambda t: (
+                order.get((t.failure.repository, t.failure.run_id), len(order)),
+                t.failure.id,
+            ),
+        )
+        for timeline in timelines:
             failure = timeline.failure
             check = by_run.get((failure.repository, failure.run_id))
             title = f"{failure.repository} · {failure.workflow_name} run {failure.run_id}"
@@ -270,8 +280,14 @@ def print_report(
     console.print(f"finished in {elapsed:.1f}s")
 
 
+PIPED_WIDTH = 120
+
+
 def run_demo(console: Console, *, timeout_s: float = 90.0) -> int:
     started = time.monotonic()
+    if not console.is_terminal:
+        # Piped or redirected: Rich would assume 80 columns and fold every table.
+        console.width = max(console.width, PIPED_WIDTH)
     with (
         tempfile.TemporaryDirectory(prefix="ci-remediator-demo-") as workdir,
         GitHubSandbox() as sandbox,

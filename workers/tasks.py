@@ -21,6 +21,7 @@ from ci_remediator.pipeline.gate import gate_failure
 from ci_remediator.pipeline.notify import notify_stage
 from ci_remediator.pipeline.poll_cycle import plan_poll_cycle
 from ci_remediator.pipeline.reconcile import find_stuck_failures
+from ci_remediator.pipeline.retention import purge_old_records as purge_old_records_step
 from ci_remediator.pipeline.rollback import roll_back_remediation
 from ci_remediator.pipeline.tracking_issues import close_fixed_tracking_issues
 from ci_remediator.pipeline.verify import verify_remediation
@@ -310,3 +311,36 @@ def close_tracking_issues(self: PipelineTask) -> None:
         closed = close_fixed_tracking_issues(scope.session, gateway=self.services.gateway)
     if closed:
         log.info("closed %d tracking issue(s) whose workflow passed", closed)
+
+
+# The purge stops starting batches this long before its soft time limit: a run cut off by the
+# limit would roll back everything it deleted, and so would the next day's.
+PURGE_SOFT_LIMIT_S = 300
+PURGE_MARGIN_S = 60
+
+
+@pipeline_task(
+    name="ci_remediator.purge_old_records",
+    queue="default",
+    soft_time_limit=PURGE_SOFT_LIMIT_S,
+    time_limit=PURGE_SOFT_LIMIT_S + 60,
+    max_retries=0,  # the next day's beat is the retry; what is left waits for it
+)
+def purge_old_records(self: PipelineTask) -> None:
+    """Beat, daily: delete finished failures past `retention_days` and audit entries past
+    `audit_retention_days` (pipeline.retention says what stays)."""
+    file = self.services.config.file
+    with self.step_scope() as scope:
+        report = purge_old_records_step(
+            scope.session,
+            retention_days=file.retention_days,
+            audit_retention_days=file.audit_retention_days,
+            detection_lookback=timedelta(hours=file.initial_lookback_hours),
+            time_budget_s=PURGE_SOFT_LIMIT_S - PURGE_MARGIN_S,
+        )
+    log.info(
+        "retention purge deleted %d row(s)%s: %s",
+        report.total,
+        "" if report.complete else " (more left for the next run)",
+        ", ".join(f"{table} {count}" for table, count in report.deleted.items() if count),
+    )

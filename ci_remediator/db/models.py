@@ -1,4 +1,8 @@
-"""SQLAlchemy 2.0 typed models. Bigint identity keys throughout; timestamps are UTC."""
+"""SQLAlchemy 2.0 typed models. Bigint identity keys throughout; timestamps are UTC.
+
+Every foreign key column is indexed (or leads an index): deleting a referenced row, as the
+retention purge does in batches, makes Postgres look up each referencing table once per row.
+"""
 
 from __future__ import annotations
 
@@ -115,7 +119,9 @@ class Failure(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     # Noise control: the first failure of a burst with the same fingerprint in this repository.
     # Its Slack message is updated with this run instead of this run starting a thread.
-    burst_of: Mapped[int | None] = mapped_column(ForeignKey("failures.id", ondelete="SET NULL"))
+    burst_of: Mapped[int | None] = mapped_column(
+        ForeignKey("failures.id", ondelete="SET NULL"), index=True
+    )
     # A newer run of the same workflow on the same branch, when GitHub had one: re-running
     # this run would only repeat what that run already answers.
     superseded_by_run_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -237,7 +243,7 @@ class DecisionMemory(Base):
     # The effective risk the human saw: a remembered approval covers no riskier repeat.
     approved_risk: Mapped[int]
     approval_id: Mapped[int | None] = mapped_column(
-        ForeignKey("approval_requests.id", ondelete="SET NULL")
+        ForeignKey("approval_requests.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
@@ -352,7 +358,9 @@ class BreakerTrip(Base):
     tripped_at: Mapped[datetime] = mapped_column(default=utcnow)
     success_rate: Mapped[float]
     window: Mapped[int]
-    failure_id: Mapped[int | None] = mapped_column(ForeignKey("failures.id", ondelete="SET NULL"))
+    failure_id: Mapped[int | None] = mapped_column(
+        ForeignKey("failures.id", ondelete="SET NULL"), index=True
+    )
     reset_at: Mapped[datetime | None]
     reset_by: Mapped[str | None] = mapped_column(String(100))
     reset_reason: Mapped[str | None] = mapped_column(Text)
@@ -376,7 +384,9 @@ class FlakyEvidence(Base):
     head_sha: Mapped[str] = mapped_column(String(64))
     failed_attempt: Mapped[int]
     passed_attempt: Mapped[int]
-    failure_id: Mapped[int | None] = mapped_column(ForeignKey("failures.id", ondelete="SET NULL"))
+    failure_id: Mapped[int | None] = mapped_column(
+        ForeignKey("failures.id", ondelete="SET NULL"), index=True
+    )
     observed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -388,7 +398,9 @@ class MetricSample(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
     name: Mapped[str] = mapped_column(String(100))
     value: Mapped[float]
-    failure_id: Mapped[int | None] = mapped_column(ForeignKey("failures.id", ondelete="SET NULL"))
+    failure_id: Mapped[int | None] = mapped_column(
+        ForeignKey("failures.id", ondelete="SET NULL"), index=True
+    )
     labels: Mapped[dict[str, str]] = mapped_column(JsonDocument, default=dict)
 
 

@@ -186,6 +186,25 @@ def test_a_cache_clear_deletes_the_configured_keys_then_reruns(
     assert [cache["key"] for cache in remaining] == ["deps-acme-main-extra"]
 
 
+def test_a_redelivered_cache_clear_after_github_acted_deletes_and_reruns_nothing_more(
+    db_session: Session, services_for: ServicesFor, sandbox: GitHubSandbox
+) -> None:
+    services = services_for(
+        infra_gets("clear_cache_and_rerun", cache_key_templates=["deps-{branch}"])
+    )
+    failure_id = executing(db_session, services, sandbox, head_branch="main")
+    run_id = db_session.get(Failure, failure_id).run_id
+    # The worker died after GitHub took the rerun, before the commit: the row is `pending`.
+    services.gateway.rerun_failed_jobs(WEB, run_id)
+    sandbox.add_cache(WEB, "deps-main")  # (rebuilt by the rerun)
+
+    execute(db_session, services, failure_id)
+
+    assert sandbox.count("POST", r".*/rerun-failed-jobs") == 1
+    assert [r for r in sandbox.requests if r.method == "DELETE"] == []
+    assert "not sent again" in remediation_of(db_session, failure_id).outcome_detail
+
+
 def test_a_cache_clear_rolled_back_at_the_deadline_says_the_caches_stay_deleted(
     db_session: Session, services_for: ServicesFor, sandbox: GitHubSandbox
 ) -> None:

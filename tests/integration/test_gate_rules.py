@@ -93,6 +93,7 @@ def past_remediation(
     age: timedelta = timedelta(minutes=10),
     status: RemediationStatus = RemediationStatus.SUCCEEDED,
     approved_by: str | None = None,
+    action: ActionKind = ActionKind.RERUN_FAILED_JOBS,
 ) -> None:
     """A remediation ci-remediator made earlier (its failure settled), for the caps."""
     at = utcnow() - age
@@ -116,7 +117,7 @@ def past_remediation(
         session.add(
             Remediation(
                 failure_id=failure.id,
-                action=ActionKind.RERUN_FAILED_JOBS,
+                action=action,
                 status=status,
                 repository=repository,
                 run_id=run_id,
@@ -302,6 +303,32 @@ def test_the_breaker_opens_when_the_organizations_automatic_fixes_stop_working(
         )
     decision = gated(services, sandbox)
     assert decision.verdict is Verdict.NEEDS_APPROVAL
+    assert "circuit breaker is open" in reasons(decision)
+
+
+def test_tracking_issues_opened_never_count_as_fixes_for_the_breaker(
+    policy: Any, sandbox: GitHubSandbox
+) -> None:
+    services = policy(breaker={"window": 2, "min_success_rate": 0.5})
+    for index in range(2):  # the reruns failed...
+        past_remediation(
+            services,
+            run_id=7100 + index,
+            workflow_id=9200 + index,
+            status=RemediationStatus.FAILED,
+            age=timedelta(hours=5 + index),
+        )
+    for index in range(2):  # ...and the newer, "successful" outcomes are issues opened
+        past_remediation(
+            services,
+            run_id=7200 + index,
+            workflow_id=9300 + index,
+            action=ActionKind.OPEN_TRACKING_ISSUE,
+            age=timedelta(hours=1 + index),
+        )
+
+    decision = gated(services, sandbox)
+
     assert "circuit breaker is open" in reasons(decision)
 
 

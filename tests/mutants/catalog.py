@@ -269,7 +269,7 @@ MUTANTS += (
     ),
     Mutant(
         "a rollback cancels an attempt that already finished",
-        "ci_remediator/actions/rerun_failed_jobs.py",
+        "ci_remediator/actions/reruns.py",
         "        if attempt.is_completed:\n",
         "        if False:\n",
         STEPS,
@@ -277,8 +277,8 @@ MUTANTS += (
     Mutant(
         "a passing rerun leaves no flaky evidence",
         "ci_remediator/pipeline/verify.py",
-        "        _record_flaky_jobs(session, gateway,",
-        "        None and _record_flaky_jobs(session, gateway,",
+        "        if outcome.passed_attempt is not None:\n",
+        "        if False:\n",
         ("tests/integration/test_flaky_evidence.py",),
     ),
     Mutant(
@@ -290,14 +290,14 @@ MUTANTS += (
     ),
     Mutant(
         "a redelivered execute calls GitHub again without asking what it already did",
-        "ci_remediator/actions/rerun_failed_jobs.py",
+        "ci_remediator/actions/reruns.py",
         "        if latest.run_attempt >= target.target_attempt:\n",
         "        if False:\n",
         ("tests/reliability/test_worker_kills.py",),
     ),
     Mutant(
         "a redelivered rollback does not recognise its own cancel",
-        "ci_remediator/actions/rerun_failed_jobs.py",
+        "ci_remediator/actions/reruns.py",
         '            if attempt.conclusion == "cancelled":',
         "            if False:",
         ("tests/reliability/test_worker_kills.py",),
@@ -310,3 +310,112 @@ MUTANTS += (
         ("tests/unit/db/test_sqlite_transaction_lock.py",),
     ),
 )
+
+CATALOG_ACTIONS = ("tests/integration/test_catalog_actions.py",)
+ACTION_CHOICE = (
+    "tests/unit/test_action_choice.py",
+    "tests/properties/test_action_choice_properties.py",
+)
+
+CATALOG_MUTANTS: tuple[Mutant, ...] = (
+    Mutant(
+        "any proposed action is taken, allowed or not",
+        "ci_remediator/policy/action_choice.py",
+        "    if proposed in allowed:\n",
+        "    if True:\n",
+        ACTION_CHOICE,
+    ),
+    Mutant(
+        "an action whose parameters are not configured is available",
+        "ci_remediator/policy/action_choice.py",
+        "        if kind is not ActionKind.NONE and configured[action_spec(kind).requires]\n",
+        "        if kind is not ActionKind.NONE\n",
+        ACTION_CHOICE,
+    ),
+    Mutant(
+        "the gate ignores category_actions",
+        "ci_remediator/pipeline/gate.py",
+        "    action = action_spec(ActionKind.NONE if parameter_problem else choice.kind)\n",
+        "    action = action_spec(analysis.proposed_action)\n",
+        CATALOG_ACTIONS,
+    ),
+    Mutant(
+        "tracking issues opened count as fixes for the breaker",
+        "ci_remediator/pipeline/gate.py",
+        "            Remediation.action.in_(FIXES_RUN),\n",
+        "",
+        GATE_RULES,
+    ),
+    Mutant(
+        "a repeat of a tracked failure opens another issue",
+        "ci_remediator/actions/tracking_issue.py",
+        "            if draft.marker in issue.body:\n",
+        "            if False:\n",
+        CATALOG_ACTIONS,
+    ),
+    Mutant(
+        "a redelivered dispatch dispatches again",
+        "ci_remediator/actions/dispatch.py",
+        "        if existing is not None:\n",
+        "        if False:\n",
+        CATALOG_ACTIONS,
+    ),
+    Mutant(
+        "a redelivered cache clear reruns again",
+        "ci_remediator/actions/reruns.py",
+        "        if latest.run_attempt >= target.target_attempt:\n",
+        "        if latest.run_attempt > target.target_attempt:\n",
+        CATALOG_ACTIONS,
+    ),
+    Mutant(
+        "every failed rerun called the same failure",
+        "ci_remediator/pipeline/verify.py",
+        '"same_failure": first is not None and first == diagnosis.fingerprint,',
+        '"same_failure": True,',
+        CATALOG_ACTIONS,
+    ),
+    Mutant(
+        "a fork's branch read from the base repository",
+        "ci_remediator/pipeline/superseded.py",
+        "    if run.head_branch and run.head_sha and not run.from_fork:\n",
+        "    if run.head_branch and run.head_sha:\n",
+        GATE_RULES,
+    ),
+    Mutant(
+        "any branch head supersedes, even the run's own commit",
+        "ci_remediator/pipeline/superseded.py",
+        "        if head is not None and head != run.head_sha:\n",
+        "        if head is not None:\n",
+        GATE_RULES,
+    ),
+    Mutant(
+        "a moved branch never told to the gate",
+        "ci_remediator/pipeline/gate.py",
+        "            superseded_by_commit=failure.superseded_by_commit,\n",
+        "",
+        GATE_RULES,
+    ),
+    Mutant(
+        "a step past its time limit is errored at once (its half-done rerun stranded)",
+        "workers/base.py",
+        "        if earlier + 1 >= MAX_TIME_LIMIT_OVERRUNS:\n",
+        "        if True:\n",
+        ("tests/integration/test_task_errors.py",),
+    ),
+    Mutant(
+        "a step that keeps overrunning is re-sent forever",
+        "workers/base.py",
+        "        if earlier + 1 >= MAX_TIME_LIMIT_OVERRUNS:\n",
+        "        if False:\n",
+        ("tests/integration/test_task_errors.py",),
+    ),
+    Mutant(
+        "an issue's fence can be closed by the text inside it",
+        "ci_remediator/actions/issue_text.py",
+        '    fence = "`" * max(3, longest + 1)\n',
+        '    fence = "```"\n',
+        ("tests/unit/test_issue_text.py",),
+    ),
+)
+
+MUTANTS = MUTANTS + CATALOG_MUTANTS

@@ -53,7 +53,7 @@ def test_each_unsafe_setting_is_named(setting: str, value: object, message: str)
 
 def test_every_task_declares_a_known_queue_and_time_limits() -> None:
     ours = [task for name, task in app.tasks.items() if name.startswith("ci_remediator.")]
-    assert len(ours) == 12
+    assert len(ours) == 13
     for task in ours:
         route = app.amqp.router.route({}, task.name)
         assert route["queue"].name == QUEUE_OF_TASK[task.name], task.name
