@@ -55,9 +55,10 @@ app.add_typer(breaker_app, name="breaker")
 app.add_typer(memories_app, name="memories")
 
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)  # one line per error, however narrow
 
 EXIT_CONFIG = 2
+EXIT_DATABASE = 3
 
 
 class OutputFormat(StrEnum):
@@ -73,6 +74,22 @@ def _config_or_exit() -> AppConfig:
         raise typer.Exit(EXIT_CONFIG) from error
 
 
+def _migrate_or_exit(config: AppConfig) -> None:
+    """Migrate to head, or one line saying which database could not be reached and why."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ci_remediator.config import masked_view
+    from ci_remediator.db import migrate
+
+    try:
+        migrate.upgrade(config.settings.sqlalchemy_url)
+    except SQLAlchemyError as error:
+        where = masked_view(config)["environment"]["database_url"]
+        cause = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        errors.print(f"[bold red]database error:[/] {where}: {cause}", highlight=False)
+        raise typer.Exit(EXIT_DATABASE) from error
+
+
 @config_app.command("check")
 def config_check() -> None:
     """Print the resolved configuration (secrets masked), or name the bad key and exit 2."""
@@ -83,10 +100,8 @@ def config_check() -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply Alembic migrations up to head (the Procfile's release step)."""
-    from ci_remediator.db import migrate
-
     config = _config_or_exit()
-    migrate.upgrade(config.settings.sqlalchemy_url)
+    _migrate_or_exit(config)
     console.print("database is at the latest revision")
 
 
@@ -382,10 +397,16 @@ def run(
     ] = 5.0,
 ) -> None:
     """Run the service on this machine: one worker with beat, restarted if it dies."""
-    from ci_remediator.db import migrate
-
     config = _config_or_exit()
-    migrate.upgrade(config.settings.sqlalchemy_url)
+    settings = config.settings
+    if settings.github_token is None and settings.github_app_id is None:
+        errors.print(
+            "[bold red]configuration error:[/] no GitHub credential: set GITHUB_TOKEN, or "
+            "GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY",
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_CONFIG)
+    _migrate_or_exit(config)
     embedded = config.settings.embedded
     command = [
         sys.executable,

@@ -366,6 +366,19 @@ class Settings(BaseSettings):
         # `OPENAI_API_KEY=` in a .env or compose file means "no key", not a key of "".
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        scheme = normalize_database_url(value).split("://", 1)[0]
+        if scheme not in SUPPORTED_DATABASE_SCHEMES:
+            raise ValueError(
+                f"unsupported database {scheme.split('+')[0]!r}: ci-remediator runs on "
+                "PostgreSQL (postgres://, postgresql://) or, embedded, SQLite (sqlite:///path)"
+            )
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _known_log_level(cls, value: str) -> str:
@@ -414,6 +427,9 @@ class AppConfig(BaseModel):
 
     def policy_for(self, repository: str) -> RepositoryPolicy:
         return resolve_policy(self.file, repository)
+
+
+SUPPORTED_DATABASE_SCHEMES = ("postgresql+psycopg2", "sqlite")
 
 
 def normalize_database_url(url: str) -> str:
@@ -491,6 +507,9 @@ def load_config(*, env_overrides: dict[str, Any] | None = None) -> AppConfig:
         settings = Settings(**(env_overrides or {}))
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(exc, source="environment")) from exc
+    if "config_file" in settings.model_fields_set and not settings.config_file.exists():
+        # Named on purpose and absent: running on defaults would quietly drop its policy.
+        raise ConfigError(f"CONFIG_FILE={settings.config_file} does not exist")
     return AppConfig(settings=settings, file=load_file_config(settings.config_file))
 
 

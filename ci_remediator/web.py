@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask import Flask, Response, request
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from sqlalchemy import text
 from werkzeug.wsgi import get_input_stream
 
@@ -21,6 +21,7 @@ from ci_remediator.db.migrate import current_revision, head_revision
 from ci_remediator.db.refused_credentials import credential_disabled
 from ci_remediator.domain import FollowUp
 from ci_remediator.github.webhook_signature import SIGNATURE_HEADER, signature_is_valid
+from ci_remediator.metrics_export import DatabaseCollector
 from ci_remediator.pipeline.decide import decide_approval
 from ci_remediator.pipeline.webhook import (
     MAX_BODY_BYTES,
@@ -65,9 +66,16 @@ def create_app(
             return {"status": "degraded", "slack": "the bot token was refused"}, 200
         return {"status": "ok"}, 200
 
+    # The workers' counters die with the workers: the `ci_remediator_*` series are read from
+    # the database at each scrape, beside this process's own (default registry) series. One
+    # registry per app, so that a second app in one process registers without a clash.
+    from_database = CollectorRegistry()
+    from_database.register(DatabaseCollector(lambda: services().sessions))
+
     @app.get("/metrics")
     def metrics() -> Response:
-        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+        body = generate_latest(REGISTRY) + generate_latest(from_database)
+        return Response(body, mimetype=CONTENT_TYPE_LATEST)
 
     _add_slack_interactivity(app, services, enqueue)
 

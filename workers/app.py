@@ -58,6 +58,8 @@ def deployment_settings(config: AppConfig) -> dict[str, Any]:
         "broker_url": broker_url,
         "broker_transport": broker_transport,
         "broker_transport_options": transport_options,
+        # Beat's state lives with the rest of the process's files, not wherever it started.
+        "beat_schedule_filename": str(settings.data_dir.resolve() / "celerybeat-schedule"),
         "beat_schedule": {
             "poll-repositories": {
                 "task": "ci_remediator.poll_repositories",
@@ -120,6 +122,8 @@ def make_broker_folders(app: Celery) -> None:
     for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if options.get(key):
             Path(options[key]).mkdir(parents=True, exist_ok=True)
+    if app.conf.beat_schedule_filename:
+        Path(app.conf.beat_schedule_filename).parent.mkdir(parents=True, exist_ok=True)
 
 
 # Task name -> queue, filled by `pipeline_task` (Celery 6 drops the `queue` task attribute).
@@ -174,6 +178,13 @@ def _broker_folders(sender: Celery, **_: Any) -> None:
 @beat_init.connect
 def _refuse_unsafe_config(sender: Any, **_: Any) -> None:
     check_reliability(app)
+
+
+@beat_init.connect
+def _poll_at_start(sender: Any, **_: Any) -> None:
+    # An interval entry first fires one interval after beat starts: a new user would see
+    # nothing for five minutes. The poll's own window lock keeps a restart from doubling it.
+    app.send_task("ci_remediator.poll_repositories", queue="poll")
 
 
 @worker_process_init.connect

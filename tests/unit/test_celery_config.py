@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from celery import Celery
 
@@ -109,3 +111,13 @@ def test_the_model_cannot_outlast_the_analyze_tasks_soft_limit() -> None:
     # The client's attempts, twice over (one retry after an unusable answer).
     worst_case = 2 * (1 + LLM_MAX_RETRIES) * LLM_TIMEOUT_S
     assert worst_case < soft_limit
+
+
+def test_beat_keeps_its_schedule_under_data_dir_whatever_the_working_directory(
+    tmp_path: Path,
+) -> None:
+    config = load_config(env_overrides={"data_dir": tmp_path / "state"})
+
+    filename = deployment_settings(config)["beat_schedule_filename"]
+
+    assert Path(filename) == (tmp_path / "state" / "celerybeat-schedule").resolve()

@@ -118,7 +118,7 @@ def test_environment_and_file_merge_repositories(
 
 
 def test_masked_view_never_shows_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CONFIG_FILE", str(tmp_path / "none.json"))
+    monkeypatch.setenv("CONFIG_FILE", str(write_config(tmp_path, {})))
     monkeypatch.setenv("GITHUB_TOKEN", "ghp_" + "a" * 36)
     monkeypatch.setenv("DATABASE_URL", "postgres://app:hunter2@db:5432/app")
     rendered = json.dumps(masked_view(load_config()))
