@@ -7,10 +7,7 @@ The CLI is a composition root: it may start workers (imported lazily), while the
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
-import time
 from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
@@ -24,6 +21,7 @@ from rich.markup import escape
 from ci_remediator.analysis.log_analysis import AnalyzerMode
 from ci_remediator.config import AppConfig, ConfigError, get_config, masked_view
 from ci_remediator.domain import Decision
+from ci_remediator.supervisor import run_supervised
 
 if TYPE_CHECKING:
     from ci_remediator.audit_logger import AuditLogEntry
@@ -430,16 +428,17 @@ def run(
     ]
     config.settings.data_dir.mkdir(parents=True, exist_ok=True)
     console.print(f"[bold]ci-remediator[/] running ({'embedded' if embedded else 'scaled'} form)")
-    while True:
-        started = time.monotonic()
-        code = subprocess.call(command, env=os.environ.copy())  # noqa: S603 - fixed argv
-        if code == 0:
-            raise typer.Exit(0)
+
+    def restarting(code: int) -> None:
         errors.print(f"worker exited with {code}; restarting in {restart_delay:.0f}s")
-        # A worker that dies at once every time is a configuration problem, not a blip.
-        if time.monotonic() - started < 2 and code == EXIT_CONFIG:
-            raise typer.Exit(code)
-        time.sleep(restart_delay)
+
+    code = run_supervised(
+        command,
+        restart_delay_s=restart_delay,
+        config_error_code=EXIT_CONFIG,
+        on_restart=restarting,
+    )
+    raise typer.Exit(code)
 
 
 def main() -> None:
