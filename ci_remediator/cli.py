@@ -389,6 +389,22 @@ def demo(
 
 
 @app.command()
+def sandbox(
+    workdir: Annotated[Path, typer.Option(help="Where the demo's config.json is written.")] = Path(
+        "var/sandbox"
+    ),
+    env_file: Annotated[
+        Path | None, typer.Option(help="Also write the variables here (honcho's --env).")
+    ] = None,
+) -> None:
+    """Serve the GitHub, Slack and OpenAI sandboxes with the demo's failed runs, and print the
+    environment that points the real processes (web, worker, beat) at them."""
+    from workers.sandbox_stack import serve_sandboxes
+
+    raise typer.Exit(serve_sandboxes(console, workdir.resolve(), env_file=env_file))
+
+
+@app.command()
 def run(
     restart_delay: Annotated[
         float, typer.Option(help="Seconds before restarting a dead worker.")

@@ -530,17 +530,13 @@ def test_a_forks_branch_is_never_read_from_the_base_repository(
     assert sandbox.count("GET", rf"/repos/{WEB}/branches/.*") == 0
 
 
-def test_an_approval_that_comes_after_a_push_runs_nothing(
-    policy: Any, sandbox: GitHubSandbox
-) -> None:
+def _approved_then_executed(services: Services, decision: GateDecision) -> Remediation:
+    """Approve the failure's request (as a Slack click does), run execute, and read back the
+    remediation it opened."""
     from ci_remediator.domain import Decision
     from ci_remediator.pipeline.decide import decide_approval
     from workers.tasks import execute
 
-    services = policy(approvers=["U012AB3CD"])
-    decision = gated(services, sandbox, repository=PAYMENTS, head_branch="main")
-    assert decision.verdict is Verdict.NEEDS_APPROVAL
-    sandbox.set_branch_head(PAYMENTS, "main", "c" * 40)
     with services.sessions() as session, session.begin():
         approval_id = session.scalar(
             select(ApprovalRequest.id).where(ApprovalRequest.failure_id == decision.failure_id)
@@ -555,54 +551,45 @@ def test_an_approval_that_comes_after_a_push_runs_nothing(
             config=services.config,
         )
     execute(failure_id=decision.failure_id)
-
-    assert state_of(services, decision.failure_id) is FailureState.ESCALATED
     with services.sessions() as session:
         remediation = session.scalar(
             select(Remediation).where(Remediation.failure_id == decision.failure_id)
         )
-    assert remediation is not None
+        assert remediation is not None
+        session.expunge(remediation)
+        return remediation
+
+
+def test_an_approval_that_comes_after_a_push_runs_nothing(
+    policy: Any, sandbox: GitHubSandbox
+) -> None:
+    services = policy(approvers=["U012AB3CD"])
+    decision = gated(services, sandbox, repository=PAYMENTS, head_branch="main")
+    assert decision.verdict is Verdict.NEEDS_APPROVAL
+    sandbox.set_branch_head(PAYMENTS, "main", "c" * 40)
+
+    remediation = _approved_then_executed(services, decision)
+
+    assert state_of(services, decision.failure_id) is FailureState.ESCALATED
     assert remediation.outcome_detail == "not run: main has moved on to ccccccc"
 
 
 def test_an_approval_that_comes_after_a_newer_run_runs_nothing(
     policy: Any, sandbox: GitHubSandbox
 ) -> None:
-    from ci_remediator.domain import Decision
-    from ci_remediator.pipeline.decide import decide_approval
-    from workers.tasks import execute
-
     services = policy(approvers=["U012AB3CD"])
     decision = gated(services, sandbox, repository=PAYMENTS, head_branch="main")
     assert decision.verdict is Verdict.NEEDS_APPROVAL
     newer = sandbox.add_successful_run(
         PAYMENTS, workflow_name="CI", job_name="test", log_text="ok\n", head_branch="main"
     )
-    with services.sessions() as session, session.begin():
-        approval_id = session.scalar(
-            select(ApprovalRequest.id).where(ApprovalRequest.failure_id == decision.failure_id)
-        )
-        assert approval_id is not None
-        decide_approval(
-            session,
-            approval_id=approval_id,
-            decision=Decision.APPROVE,
-            decided_by="U012AB3CD",
-            via="slack",
-            config=services.config,
-        )
-    execute(failure_id=decision.failure_id)
+
+    remediation = _approved_then_executed(services, decision)
+
     assert state_of(services, decision.failure_id) is FailureState.ESCALATED
-    with services.sessions() as session:
-        remediation = session.scalar(
-            select(Remediation).where(Remediation.failure_id == decision.failure_id)
-        )
-        failure = session.get(Failure, decision.failure_id)
-    assert remediation is not None
-    assert failure is not None
     assert remediation.status is RemediationStatus.REFUSED
     assert remediation.outcome_detail == f"not run: run {newer} of this workflow on main is newer"
-    assert sandbox.count("POST", rf".*/runs/{failure.run_id}/rerun-failed-jobs") == 0
+    assert sandbox.count("POST", rf".*/runs/{remediation.run_id}/rerun-failed-jobs") == 0
 
 
 def test_two_gates_at_the_same_instant_never_pass_a_cap_of_one_twice(
