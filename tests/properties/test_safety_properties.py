@@ -254,3 +254,32 @@ def test_a_memory_never_applies_to_a_run_that_always_goes_to_a_human(
     assert remembered == evaluate_gate(always)
     assert remembered.memory_id is None
     assert remembered.verdict is Verdict.NEEDS_APPROVAL
+
+
+@given(gate_inputs())
+def test_effective_risk_never_below_the_actions_floor(gate_input: GateInput) -> None:
+    assert evaluate_gate(gate_input).effective_risk >= min(10, gate_input.action.min_risk)
+
+
+@given(gate_inputs(), st.integers(min_value=1, max_value=10))
+def test_raising_the_threshold_never_turns_auto_into_asking(
+    gate_input: GateInput, raise_by: int
+) -> None:
+    policy = gate_input.policy
+    looser = policy.model_copy(update={"risk_threshold": min(10, policy.risk_threshold + raise_by)})
+    before = evaluate_gate(gate_input).verdict
+    after = evaluate_gate(replace(gate_input, policy=looser)).verdict
+
+    assert STRICTNESS[after] <= STRICTNESS[before]
+    if before is Verdict.AUTO:
+        assert after is Verdict.AUTO
+
+
+@given(gate_inputs())
+def test_any_analysis_yields_one_valid_verdict_with_its_reasons(gate_input: GateInput) -> None:
+    decision = evaluate_gate(gate_input)
+
+    assert decision.verdict in set(Verdict)
+    assert 0 <= decision.effective_risk <= 10
+    assert all(isinstance(reason, str) and reason for reason in decision.reasons)
+    assert decision.reasons
