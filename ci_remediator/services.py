@@ -14,6 +14,7 @@ from functools import cached_property
 from sqlalchemy.orm import Session, sessionmaker
 
 from ci_remediator.analysis.log_analysis import ModelAnalyzer
+from ci_remediator.analysis.redaction import register_known_secrets
 from ci_remediator.analysis.rules import KnowledgeBase, load_knowledge_base
 from ci_remediator.config import AppConfig, get_config
 from ci_remediator.coordination import Coordinator, RedisCoordinator
@@ -40,6 +41,24 @@ class MissingCredentialsError(RuntimeError):
 class Services:
     config: AppConfig
     _local: threading.local = field(default_factory=threading.local, repr=False)
+
+    def __post_init__(self) -> None:
+        # These secrets have no recognisable prefix: redaction looks for their exact values.
+        settings = self.config.settings
+        register_known_secrets(
+            secret.get_secret_value()
+            for secret in (
+                settings.github_webhook_secret,
+                settings.slack_signing_secret,
+                settings.openai_api_key,
+                settings.github_token,
+                settings.slack_bot_token,
+                settings.github_app_private_key,
+                settings.dashboard_auth,
+                settings.flower_basic_auth,
+            )
+            if secret is not None
+        )
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:

@@ -3,6 +3,12 @@
 It is the default analyzer and the fallback of the LLM one (DESIGN.md section 6). The shipped
 rules live in `knowledge_base.yaml` beside this module; a user file (config key
 `knowledge_base_file`) is loaded before them, so on equal confidence its rules win.
+
+A user file's patterns are compiled with RE2, which matches in time linear in the text: a
+pattern such as `(a+)+$` cannot stall the analysis on untrusted log text, and what RE2 does
+not support (look-arounds, back-references, `\\u` escapes) is refused when the file loads,
+naming the rule. The shipped file stays on Python's `re`: it is reviewed here, kept linear by
+hand, and uses a look-ahead and `\\uXXXX` escapes that RE2 rejects.
 """
 
 from __future__ import annotations
@@ -12,8 +18,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
+import re2
 import yaml
 
 from ci_remediator.analysis.excerpt import build_excerpt
@@ -41,10 +48,23 @@ class KnowledgeBaseError(ValueError):
     """A knowledge base file is unreadable or one of its rules is invalid."""
 
 
+class PatternMatch(Protocol):
+    def start(self) -> int: ...
+
+
+class Pattern(Protocol):
+    """What a rule needs of a compiled pattern; `re` and RE2 patterns both provide it."""
+
+    @property
+    def pattern(self) -> str: ...
+
+    def search(self, text: str, /) -> PatternMatch | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     id: str
-    patterns: tuple[re.Pattern[str], ...]
+    patterns: tuple[Pattern, ...]
     category: Category
     base_risk: int
     confidence: float
@@ -54,7 +74,7 @@ class Rule:
     effort: Effort = Effort.SMALL
     source: str = ""
 
-    def first_match(self, text: str) -> re.Match[str] | None:
+    def first_match(self, text: str) -> PatternMatch | None:
         """The earliest match of any of this rule's patterns in `text`."""
         matches = (m for m in (p.search(text) for p in self.patterns) if m is not None)
         return min(matches, key=lambda m: m.start(), default=None)
@@ -94,7 +114,7 @@ class KnowledgeBase:
 _BUILDKIT_PREFIX = re.compile(r"(?m)^#\d{1,4} \d{1,6}\.\d{1,3} ")
 
 
-def _line_around(text: str, match: re.Match[str]) -> str:
+def _line_around(text: str, match: PatternMatch) -> str:
     """The full line holding the start of `match`, trimmed."""
     start = text.rfind("\n", 0, match.start()) + 1
     end = text.find("\n", match.start())
@@ -122,17 +142,50 @@ def _enum_field(raw: Mapping[str, Any], field: str, enum: type[E], source: str, 
         ) from None
 
 
-def _patterns(raw: Mapping[str, Any], source: str, rule_id: str) -> tuple[re.Pattern[str], ...]:
+def _re2_options() -> Any:
+    options = re2.Options()
+    options.log_errors = False  # the error is raised (and named) here, not printed by RE2
+    return options
+
+
+_RE2_OPTIONS = _re2_options()
+
+
+def _compile_re2(pattern: str) -> Pattern:
+    try:
+        compiled: Pattern = re2.compile(pattern, options=_RE2_OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else exc
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        raise ValueError(
+            f"not supported by RE2 ({reason}); user rules run on RE2 so that no pattern can "
+            "backtrack: no look-arounds or back-references, write \\x{2716} for \\u2716"
+        ) from None
+    return compiled
+
+
+def _compile_re(pattern: str) -> Pattern:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _patterns(
+    raw: Mapping[str, Any], source: str, rule_id: str, *, trusted: bool
+) -> tuple[Pattern, ...]:
     value = raw["patterns"]
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not value or not all(isinstance(p, str) for p in value):
         raise _fail(source, rule_id, "patterns", "must be a non-empty list of strings")
+    compile_pattern = _compile_re if trusted else _compile_re2
     compiled = []
     for pattern in value:
         try:
-            compiled.append(re.compile(pattern))
-        except re.error as exc:
+            compiled.append(compile_pattern(pattern))
+        except ValueError as exc:
             raise _fail(source, rule_id, "patterns", f"invalid regex {pattern!r}: {exc}") from None
     return tuple(compiled)
 
@@ -151,7 +204,7 @@ def _confidence(raw: Mapping[str, Any], source: str, rule_id: str) -> float:
     return float(value)
 
 
-def _parse_rule(raw: object, index: int, source: str) -> Rule:
+def _parse_rule(raw: object, index: int, source: str, *, trusted: bool) -> Rule:
     if not isinstance(raw, dict):
         raise _fail(source, f"#{index + 1}", "rules", "each rule must be a mapping")
     rule_id = raw.get("id")
@@ -170,7 +223,7 @@ def _parse_rule(raw: object, index: int, source: str) -> Rule:
         raise _fail(source, rule_id, "summary", "must be a string")
     return Rule(
         id=rule_id,
-        patterns=_patterns(raw, source, rule_id),
+        patterns=_patterns(raw, source, rule_id, trusted=trusted),
         category=_enum_field(raw, "category", Category, source, rule_id),
         base_risk=_base_risk(raw, source, rule_id),
         confidence=_confidence(raw, source, rule_id),
@@ -184,8 +237,12 @@ def _parse_rule(raw: object, index: int, source: str) -> Rule:
     )
 
 
-def parse_rules(text: str, source: str) -> list[Rule]:
-    """Rules of one YAML document; `source` names it in error messages."""
+def parse_rules(text: str, source: str, *, trusted: bool = False) -> list[Rule]:
+    """Rules of one YAML document; `source` names it in error messages.
+
+    Patterns are compiled with RE2 unless the document is `trusted` (the shipped file), whose
+    patterns are Python regexes.
+    """
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -194,7 +251,10 @@ def parse_rules(text: str, source: str) -> list[Rule]:
         return []
     if not isinstance(document, dict) or not isinstance(document.get("rules"), list):
         raise KnowledgeBaseError(f"{source}: expected a mapping with a 'rules' list")
-    rules = [_parse_rule(raw, index, source) for index, raw in enumerate(document["rules"])]
+    rules = [
+        _parse_rule(raw, index, source, trusted=trusted)
+        for index, raw in enumerate(document["rules"])
+    ]
     seen: set[str] = set()
     for rule in rules:
         if rule.id in seen:
@@ -217,7 +277,7 @@ def load_knowledge_base(extra_file: Path | None = None) -> KnowledgeBase:
     """
     shipped_source = f"ci_remediator/analysis/{SHIPPED_KNOWLEDGE_BASE}"
     shipped_text = resources.files("ci_remediator.analysis").joinpath(SHIPPED_KNOWLEDGE_BASE)
-    shipped = parse_rules(shipped_text.read_text(encoding="utf-8"), shipped_source)
+    shipped = parse_rules(shipped_text.read_text(encoding="utf-8"), shipped_source, trusted=True)
     if extra_file is None:
         return KnowledgeBase.from_rules(shipped, [shipped_source])
     user = parse_rules(_read(Path(extra_file)), str(extra_file))
