@@ -8,7 +8,7 @@ gate input that stops being fed from real data fails here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -426,19 +426,21 @@ def test_breaker_reset_is_audited_and_counts_only_what_came_after_it(
     assert sorted(audited) == ["breaker_reset", "breaker_tripped"]
 
 
-def _with_newer_run(
-    services: Services, sandbox: GitHubSandbox, *, workflow: str, branch: str
+def _failed_then_gated(
+    services: Services,
+    sandbox: GitHubSandbox,
+    *,
+    meanwhile: Callable[[], object] = lambda: None,
+    **run: Any,
 ) -> GateDecision:
-    """A failed CI run on main, then a green run of `workflow` on `branch`, then the gate."""
+    """A failed CI run on main, then `meanwhile` (what GitHub saw next), then analyze and gate."""
     from workers.tasks import analyze, gate
 
     with services.sessions() as session, session.begin():
         failure_id = record_sandbox_failure(
-            session, services, sandbox, log_text=NETWORK_BLIP, head_branch="main"
+            session, services, sandbox, log_text=NETWORK_BLIP, head_branch="main", **run
         )
-    sandbox.add_successful_run(
-        WEB, workflow_name=workflow, job_name="test", log_text="ok\n", head_branch=branch
-    )
+    meanwhile()
     analyze(failure_id=failure_id)
     gate(failure_id=failure_id)
     with services.sessions() as session:
@@ -446,6 +448,19 @@ def _with_newer_run(
         assert decision is not None
         session.expunge(decision)
         return decision
+
+
+def _with_newer_run(
+    services: Services, sandbox: GitHubSandbox, *, workflow: str, branch: str
+) -> GateDecision:
+    """A failed CI run on main, then a green run of `workflow` on `branch`, then the gate."""
+    return _failed_then_gated(
+        services,
+        sandbox,
+        meanwhile=lambda: sandbox.add_successful_run(
+            WEB, workflow_name=workflow, job_name="test", log_text="ok\n", head_branch=branch
+        ),
+    )
 
 
 def test_a_run_superseded_by_a_newer_run_on_its_branch_is_not_re_run(
@@ -471,22 +486,6 @@ def test_a_newer_run_of_another_branch_or_workflow_supersedes_nothing(
 ) -> None:
     decision = _with_newer_run(policy(), sandbox, workflow=workflow, branch=branch)
     assert decision.verdict is Verdict.AUTO
-
-
-def _failed_then_gated(services: Services, sandbox: GitHubSandbox, **run: Any) -> GateDecision:
-    from workers.tasks import analyze, gate
-
-    with services.sessions() as session, session.begin():
-        failure_id = record_sandbox_failure(
-            session, services, sandbox, log_text=NETWORK_BLIP, head_branch="main", **run
-        )
-    analyze(failure_id=failure_id)
-    gate(failure_id=failure_id)
-    with services.sessions() as session:
-        decision = session.scalar(select(GateDecision).where(GateDecision.failure_id == failure_id))
-        assert decision is not None
-        session.expunge(decision)
-        return decision
 
 
 def test_a_run_whose_branch_moved_past_its_commit_is_not_re_run(
