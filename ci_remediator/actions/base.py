@@ -7,8 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ci_remediator.github.errors import PermanentGitHubError
+
 if TYPE_CHECKING:
     from ci_remediator.github.gateway import GitHubGateway
+    from ci_remediator.github.values import RunInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,23 @@ class Outcome:
     result: dict[str, Any] = field(default_factory=dict)
     # The attempt of the failed run itself that passed, for flaky evidence (reruns only).
     passed_attempt: int | None = None
+    # That new attempt of the failed run as GitHub reported it (reruns only).
+    attempt: RunInfo | None = None
+
+
+# GitHub's answer to cancelling a run that completed meanwhile.
+_ALREADY_COMPLETED = 409
+
+
+def cancel_if_still_running(gateway: GitHubGateway, repository: str, run_id: int) -> bool:
+    """Cancel the run's attempt in progress; False when it completed before the cancel."""
+    try:
+        gateway.cancel_run(repository, run_id)
+    except PermanentGitHubError as error:
+        if error.status == _ALREADY_COMPLETED:
+            return False
+        raise
+    return True
 
 
 class RemediationAction(Protocol):

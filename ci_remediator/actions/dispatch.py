@@ -13,15 +13,18 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from ci_remediator.actions.base import Executed, Outcome, RemediationTarget
-from ci_remediator.github.errors import PermanentGitHubError
+from ci_remediator.actions.base import (
+    Executed,
+    Outcome,
+    RemediationTarget,
+    cancel_if_still_running,
+)
 
 if TYPE_CHECKING:
     from ci_remediator.github.gateway import GitHubGateway
     from ci_remediator.github.values import RunInfo
 
 CLOCK_SKEW = timedelta(seconds=60)
-_ALREADY_COMPLETED = 409
 
 
 def _dispatched_run(gateway: GitHubGateway, target: RemediationTarget) -> RunInfo | None:
@@ -33,6 +36,12 @@ def _dispatched_run(gateway: GitHubGateway, target: RemediationTarget) -> RunInf
         since=target.created_at - CLOCK_SKEW,
     )
     return runs[0] if runs else None
+
+
+def _current_dispatched_run(gateway: GitHubGateway, target: RemediationTarget) -> RunInfo | None:
+    """The dispatched run as it is now (a listing can lag the run's own status)."""
+    found = _dispatched_run(gateway, target)
+    return gateway.get_run(target.repository, found.run_id) if found is not None else None
 
 
 class DispatchRemediationWorkflow:
@@ -49,10 +58,9 @@ class DispatchRemediationWorkflow:
         return Executed(f"dispatched {workflow} on {ref}", {"workflow": workflow, "ref": ref})
 
     def outcome(self, gateway: GitHubGateway, target: RemediationTarget) -> Outcome:
-        found_run = _dispatched_run(gateway, target)
-        if found_run is None:
+        run = _current_dispatched_run(gateway, target)
+        if run is None:
             return Outcome(completed=False, detail="the dispatched run has not appeared yet")
-        run = gateway.get_run(target.repository, found_run.run_id)  # the run as it is now
         found = {"dispatched_run_id": run.run_id, "html_url": run.html_url}
         if not run.is_completed:
             return Outcome(completed=False, detail=f"run {run.run_id} {run.status}", result=found)
@@ -64,18 +72,13 @@ class DispatchRemediationWorkflow:
         )
 
     def rollback(self, gateway: GitHubGateway, target: RemediationTarget) -> str | None:
-        found_run = _dispatched_run(gateway, target)
-        run = gateway.get_run(target.repository, found_run.run_id) if found_run else None
+        run = _current_dispatched_run(gateway, target)
         if run is None or run.is_completed:
             if run is not None and run.conclusion == "cancelled":
                 return f"dispatched run {run.run_id} was cancelled"
             return None
-        try:
-            gateway.cancel_run(target.repository, run.run_id)
-        except PermanentGitHubError as error:
-            if error.status == _ALREADY_COMPLETED:
-                return None
-            raise
+        if not cancel_if_still_running(gateway, target.repository, run.run_id):
+            return None
         return f"cancelled dispatched run {run.run_id}, still {run.status} at the deadline"
 
 

@@ -10,11 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ci_remediator.actions.base import IssueDraft
+from ci_remediator.notify.untrusted import neutralize
 
 MAX_SECTION_CHARS = 4_000
 _BACKTICKS = re.compile(r"`+")
-# Zero-width and bidirectional controls could hide or reorder what people read.
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,9 +37,8 @@ def marker_for(facts: IssueFacts) -> str:
 
 
 def fenced(text: str) -> str:
-    cleaned = _INVISIBLE.sub("", text)
-    if len(cleaned) > MAX_SECTION_CHARS:
-        cleaned = cleaned[: MAX_SECTION_CHARS - 3] + "..."
+    # Without control, bidirectional or zero-width characters, as every channel shows it.
+    cleaned = neutralize(text, max_chars=MAX_SECTION_CHARS)
     longest = max((len(run) for run in _BACKTICKS.findall(cleaned)), default=0)
     fence = "`" * max(3, longest + 1)
     return f"{fence}text\n{cleaned}\n{fence}"

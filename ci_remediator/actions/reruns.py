@@ -8,14 +8,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ci_remediator.actions.base import Executed, Outcome, RemediationTarget
-from ci_remediator.github.errors import PermanentGitHubError
+from ci_remediator.actions.base import (
+    Executed,
+    Outcome,
+    RemediationTarget,
+    cancel_if_still_running,
+)
 
 if TYPE_CHECKING:
     from ci_remediator.github.gateway import GitHubGateway
-
-# GitHub's answer to cancelling a run that completed meanwhile.
-_ALREADY_COMPLETED = 409
 
 
 def _failed_jobs(gateway: GitHubGateway, target: RemediationTarget) -> None:
@@ -67,6 +68,7 @@ class Rerun:
             detail=f"attempt {attempt.run_attempt} concluded {attempt.conclusion}",
             result={"conclusion": attempt.conclusion},
             passed_attempt=attempt.run_attempt if attempt.succeeded else None,
+            attempt=attempt,
         )
 
     def rollback(self, gateway: GitHubGateway, target: RemediationTarget) -> str | None:
@@ -76,12 +78,8 @@ class Rerun:
             if attempt.conclusion == "cancelled":  # a redelivered rollback after GitHub acted
                 return f"attempt {attempt.run_attempt} was cancelled{kept}"
             return None
-        try:
-            gateway.cancel_run(target.repository, target.run_id)
-        except PermanentGitHubError as error:
-            if error.status == _ALREADY_COMPLETED:
-                return None
-            raise
+        if not cancel_if_still_running(gateway, target.repository, target.run_id):
+            return None
         return (
             f"cancelled attempt {attempt.run_attempt}, still {attempt.status} at the deadline{kept}"
         )

@@ -8,7 +8,7 @@ A user file's patterns are compiled with RE2, which matches in time linear in th
 pattern such as `(a+)+$` cannot stall the analysis on untrusted log text, and what RE2 does
 not support (look-arounds, back-references, `\\u` escapes) is refused when the file loads,
 naming the rule. The shipped file stays on Python's `re`: it is reviewed here, kept linear by
-hand, and uses a look-ahead and `\\uXXXX` escapes that RE2 rejects.
+hand, and uses a look-ahead and `\\u2716`-style escapes that RE2 rejects.
 """
 
 from __future__ import annotations

@@ -37,10 +37,11 @@ from ci_remediator.pipeline.execute import (
     latest_remediation,
     target_of,
 )
-from ci_remediator.policy.catalog import RERUNS, action_spec
+from ci_remediator.policy.catalog import action_spec
 
 if TYPE_CHECKING:
     from ci_remediator.github.gateway import GitHubGateway
+    from ci_remediator.github.values import RunInfo
 
 ACTOR = "verifier"
 # Of a failed rerun's excerpt, the tail kept for the escalation (it is redacted already).
@@ -76,11 +77,15 @@ def verify_remediation(
         failure.updated_at = now
         return WAITING
 
-    if knowledge_base is not None and remediation.action in RERUNS and not outcome.succeeded:
+    if knowledge_base is not None and outcome.attempt is not None and not outcome.succeeded:
         remediation.result = {
             **remediation.result,
             "rerun_analysis": _rerun_analysis(
-                session, gateway, remediation=remediation, knowledge_base=knowledge_base
+                session,
+                gateway,
+                remediation=remediation,
+                attempt=outcome.attempt,
+                knowledge_base=knowledge_base,
             ),
         }
     return _concluded(
@@ -93,12 +98,10 @@ def _rerun_analysis(
     gateway: GitHubGateway,
     *,
     remediation: Remediation,
+    attempt: RunInfo,
     knowledge_base: KnowledgeBase,
 ) -> dict[str, object]:
     """The rules' diagnosis of the attempt that failed, beside the first one's fingerprint."""
-    attempt = gateway.get_run_attempt(
-        remediation.repository, remediation.run_id, remediation.target_attempt
-    )
     diagnosis = diagnose_attempt(gateway, attempt, knowledge_base=knowledge_base)
     first = session.scalar(
         select(Analysis.fingerprint).where(Analysis.failure_id == remediation.failure_id)

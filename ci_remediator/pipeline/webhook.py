@@ -14,11 +14,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import String
 from sqlalchemy.orm import Session
 
 from ci_remediator.config import REPO_NAME_PATTERN
 from ci_remediator.db.audit import record_audit
-from ci_remediator.db.models import DetectionSource
+from ci_remediator.db.models import DetectionSource, Failure
 from ci_remediator.db.monitored_repositories import is_monitored
 from ci_remediator.domain import StepResult
 from ci_remediator.github.values import FAILING_CONCLUSIONS, RunInfo, run_info
@@ -40,18 +41,30 @@ class WebhookOutcome(StepResult):
     body: dict[str, Any] = field(default_factory=dict)
 
 
-# What the failures table holds (db/models.py): a value beyond it is no GitHub payload.
+# What the failures table holds: a value beyond it is no GitHub payload.
 _MAX_ID = 2**63 - 1
-_TEXT_LIMITS = {
-    "repository": 200,
-    "workflow_name": 300,
-    "event": 64,
-    "head_branch": 300,
-    "head_repository": 200,
-    "workflow_path": 300,
-    "head_sha": 64,
-    "conclusion": 32,
-    "html_url": 500,
+
+
+def _column_length(name: str) -> int:
+    column_type = Failure.__table__.c[name].type
+    if not isinstance(column_type, String) or column_type.length is None:
+        raise TypeError(f"failures.{name} is not a string column of bounded length")
+    return column_type.length
+
+
+_TEXT_LIMITS: dict[str, int] = {
+    name: _column_length(name)
+    for name in (
+        "repository",
+        "workflow_name",
+        "event",
+        "head_branch",
+        "head_repository",
+        "workflow_path",
+        "head_sha",
+        "conclusion",
+        "html_url",
+    )
 }
 
 

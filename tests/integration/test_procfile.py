@@ -22,6 +22,7 @@ from ci_remediator.db.models import Failure
 from ci_remediator.domain import FailureState
 from tests.conftest import TEST_DATABASE_URL
 from tests.integration.conftest import wait_until
+from tests.integration.processes import group_members
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -29,21 +30,6 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 DATABASE = "ci_remediator_procfile_probe"
 REDIS_DB = 8
-
-
-def group_members(pgid: int) -> list[int]:
-    """Live processes of a process group, from /proc."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[0] != "Z" and int(fields[2]) == pgid:
-            members.append(int(entry.name))
-    return members
 
 
 def free_port() -> int:
