@@ -1,18 +1,24 @@
-"""Turn a raw GitHub Actions job log into a short excerpt that explains the failure.
+"""Turn a raw CI job log into a short excerpt that explains the failure.
 
 The raw log is untrusted data: it is only cleaned, classified with regexes and cut down, never
-interpreted. The excerpt keeps, within a character budget and in original order:
+interpreted. The excerpt is chosen, within a character budget, in this order:
 
-1. `##[error]` annotations and the lines just before them (usually the tail of the failing
-   command's output), and `Process completed with exit code N`;
-2. test-runner and compiler summaries (pytest `FAILED ...`, jest `Tests: 1 failed`, cargo
-   `test result: FAILED`, mypy `Found N errors`, pre-commit `....Failed`);
-3. diagnostics with a few lines of context: tracebacks, assertion blocks, `error[E..]`,
-   `file:line:col: error`, jest `●` blocks, go `--- FAIL`, `fatal:` ...
+1. what locates the failure: the job name, the failing step's display name and the first
+   lines of its script, `##[error]` annotations with the lines just before them, and the exit
+   line (`Process completed with exit code N`, `ERROR: Job failed: exit code 1`, ...);
+2. the end of the failing step, up to half the budget: on every log the excerpt holds every
+   line a character tail of half the budget would hold (the tail of the failing step, or of
+   the log when it has no step markers), so it is never worse than `tail` at that budget;
+3. the lines that explain a failure by their structure, which holds across ecosystems: test
+   and compiler summaries, failure heads (`FAILED`, `FAIL`, `not ok`, numbered failure lists,
+   `Error:`/`error:`, `file:line:` diagnostics), tracebacks with their first and last frames,
+   expected/actual blocks, each with a few lines of context, earlier ones first;
+4. more of the failing step's end, then the lines before the step;
+5. lines holding words that often, not always, mean trouble.
 
-Lines are chosen greedily by that priority (earlier lines first within a tier, because the
-first diagnostic is usually the root cause and later ones its echoes), then rendered in log
-order with `[... N lines omitted ...]` markers. The result is redacted.
+Lines are rendered in log order with `[... N lines omitted ...]` markers. Escape codes (the
+ESC byte and the literal `^[[31m` form), timestamps, and bidirectional and zero-width control
+characters are removed from every line. The result is redacted.
 """
 
 from __future__ import annotations
@@ -35,13 +41,25 @@ _TIMESTAMP = re.compile(
 )
 # CSI sequences (colours, cursor moves), OSC sequences (hyperlinks, titles), two-byte escapes.
 _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+# The same escapes as logs copied out of some web views print them: "^[" for ESC.
+_LITERAL_ANSI = re.compile(r"\^\[(?:\[[0-?]*[ -/]*[@-~]|\][^\x07]*?(?:\x07|\^\[\\)|[@-Z\\-_])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Bidirectional overrides and isolates, zero-width characters and the BOM: they can make a line
+# shown to people read differently from what it holds ("Trojan Source").
+_INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 _STEP_START = re.compile(r"^##\[group\]Run (?P<name>.+)$")
 _POST_JOB = re.compile(r"^(?:Post job cleanup\.|Cleaning up orphan processes)$")
 _GROUP_MARKER = re.compile(r"^##\[(?:group|endgroup)\]")
 _ERROR_ANNOTATION = re.compile(r"^##\[error\]")
-_EXIT_CODE = re.compile(r"Process completed with exit code \d+")
+# How CI systems report the job's end: GitHub, GitLab, Jenkins, Buildkite, CircleCI.
+_CI_EXIT = re.compile(
+    r"Process completed with exit code \d+"
+    r"|^(?:\S+ )?ERROR: Job failed: "
+    r"|^ERROR: script returned exit code \d+"
+    r"|^\W{0,4}Error: The command exited with status \d+"
+    r"|^Exited with code (?:exit status )?\d+"
+)
 
 MAX_LINE_CHARS = 400
 # (tier, round, is_context, order): see `_line_priorities`.
@@ -66,6 +84,16 @@ _SUMMARY = re.compile(
     r"|error: (?:could not compile|test run failed)"
     r"|^Error: Process completed with exit code"
     r"|\bexceeded the maximum execution time\b"
+    r"|^not ok \d+"  # TAP
+    r"|^FAILED \((?:failures|errors)=\d+"  # unittest
+    r"|^FAILURES!$|^Tests: \d+, Assertions: \d+, (?:Errors|Failures)"  # PHPUnit
+    r"|(?i:\b[1-9]\d* (?:failed|failures?|failing|errors?)\b.{0,80}\b\d+ (?:passed|passing|ok)\b)"
+    r"|(?i:\b\d+ (?:tests?|examples?|specs?|assertions?),.{0,40}"
+    r"\b[1-9]\d* (?:failures?|failed|errors?)\b)"
+    r"|(?i:\b(?:failures|failed|errors): [1-9])"
+    r"|^Failed \d+/\d+ test"  # prove
+    r"|\bexit(?:ed)?(?: with)? (?:code|status) [1-9]\d*"
+    r"|^\S*make(?:\[\d+\])?: \*\*\* .{1,200} Error \d+"
     r"|The operation was canceled"
     r"|The runner has received a shutdown signal"
     r"|lost communication with the server"
@@ -83,7 +111,14 @@ _DIAGNOSTICS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"\berror TS\d+:"), 2),
     (re.compile(r"^\S{1,300}\.[A-Za-z]{1,5}:\d+:\d+: \S"), 1),  # file:line:col: message
     (re.compile(r"^\s*E\s{2,}\S"), 1),  # pytest assertion/exception detail
-    (re.compile(r"^\s*(?:Expected|Received)(?: value)?:"), 2),
+    (re.compile(r"(?i)^\s*(?:expected|actual|received|got|want(?:ed)?)\b[^:=]{0,20}[:=]"), 2),
+    (re.compile(r"^\s*not ok\b"), 6),  # TAP, with its YAML diagnostics
+    (re.compile(r"^\s*\d{1,4}\) \S"), 6),  # numbered failure lists: rspec, PHPUnit, mocha
+    (re.compile(r"Failure/Error:"), 6),
+    (re.compile(r"^panic: "), 8),  # go: the message, then the goroutine's first frames
+    (re.compile(r"^Caused by: "), 2),  # the bottom of a Java trace names the root cause
+    (re.compile(r"(?i)segmentation fault|core dumped|^Killed$|^Aborted"), 2),
+    (re.compile(r"^\S{1,300}\.[A-Za-z]{1,5}:\d+: \S"), 1),  # file:line: message
     (
         re.compile(
             r"\b(?:Assertion|Type|Value|Key|Attribute|Import|ModuleNotFound|Runtime|OS)Error\b"
@@ -124,7 +159,7 @@ _NOISE = re.compile(
     r"|^[.sSxXfFE]{10,}(?:\s*\[\s*\d+%\])?$"
     r"|\[\s*\d+%\]\s*$"
     r"|^\s*\d+(?:\.\d+)?%"
-    r"|\bPASSED\b|^\s*PASS\b|^\s*ok\b|\.\.\. ok$"
+    r"|\bPASSED\b|^\s*PASS\b|^\s*ok\b|\.\.\. ok$|^\s*[\u2713\u2714\u221a] "
     r"|^(?:Downloading|Collecting|Requirement already satisfied|Using cached|Installing"
     r"|Building wheel|Created wheel|Stored in directory|Resolving|Receiving objects"
     r"|Resolving deltas|remote:|Progress|Fetching|Unpacking|Preparing|Get:\d|Hit:\d)"
@@ -140,9 +175,10 @@ _NOISE = re.compile(
 class _Candidate:
     """One line that may go into the excerpt; lower `priority` is chosen first."""
 
-    position: int  # order in the rendered output
+    position: int  # the line's index in the log; a step header shares its opening line's
     text: str
     priority: Priority
+    order: int = 1  # 0 renders before a line at the same position: headers
 
 
 def clean_line(raw: str) -> str:
@@ -152,8 +188,12 @@ def clean_line(raw: str) -> str:
         line = _TIMESTAMP.sub("", line, count=1)
     if "\x1b" in line:
         line = _ANSI.sub("", line)
+    if "^[" in line:
+        line = _LITERAL_ANSI.sub("", line)
     if "\r" in line:  # a progress bar rewrites the line; only the last state matters
         line = next((part for part in reversed(line.split("\r")) if part.strip()), "")
+    if not line.isascii():
+        line = _INVISIBLE.sub("", line)
     if not line.isprintable():
         line = _CONTROL.sub("", line)
     line = line.rstrip()
@@ -274,11 +314,19 @@ _KEYWORDS = (
     "killed",
     "undefined",
     "assert",
+    "not ok",
+    "xited with",
+    "exit status",
+    "complete job name",
+    "segmentation",
+    "core dumped",
 )
 _CASED_KEYWORDS = ("##[", "E  ", "\u25cf", "\u2716")  # `E  `: pytest detail; jest/eslint marks
 # `path/file.ext:12:5: message`: compilers and linters (go, gcc, ruff, eslint's unix format)
 # that print no "error" word.
 _FILE_LINE_COL = r"\.[A-Za-z]{1,5}:\d+:(?:\d+:)? "
+# A numbered failure list ("  1) Calculator adds", "1) FooTest::testBar") names no keyword.
+_NUMBERED_ITEM = r"(?m:^[ \t]{0,8}\d{1,4}\) \S)"
 _KEYWORD_SCAN = re2.compile(
     (
         "(?i:"
@@ -287,37 +335,53 @@ _KEYWORD_SCAN = re2.compile(
         + "|".join(re2.escape(word) for word in _CASED_KEYWORDS)
         + "|"
         + _FILE_LINE_COL
+        + "|"
+        + _NUMBERED_ITEM
     ).encode()
 )
 _CONTEXT_LOOKBACK = max(_CONTEXT_BEFORE_ERROR, _CONTEXT_BEFORE_DIAGNOSTIC)
 _MAX_KEPT_STEPS = 16
-# Raw characters kept for the tail fallback: timestamps and colour codes roughly double a line.
+# Raw bytes kept of a step's end (and of what came before it): timestamps and colour codes
+# roughly double a line, so three budgets of raw text clean down to more than one budget.
 _RAW_TAIL_FACTOR = 3
 _PREAMBLE_MAX_LINES = 200
+_SCRIPT_LINES = 5  # of the failing step's `run:` script, shown under its name
 BLOCK_BYTES = 1 << 20
+
+_JOB_NAME = "Complete job name: "
+_SCRIPT_END = re.compile(r"^(?:shell|env|with): ?")
 
 
 class _StepState:
-    """What is kept of one step: flags and a bounded map of candidate lines."""
+    """What is kept of one step: flags, a bounded map of candidate lines, the raw bytes of its
+    end and of what came just before it."""
 
     __slots__ = (
         "body_start",
         "candidate_chars",
         "candidates",
+        "end_position",
         "has_diagnostic",
         "has_error",
         "has_error_line",
         "header_position",
         "name",
         "preamble_deadline",
+        "raw_tail",
+        "script",
+        "script_open",
         "seen_by_kind",
         "summaries_seen",
+        "tail_before",
     )
 
-    def __init__(self, name: str, header_position: int) -> None:
+    def __init__(self, name: str, header_position: int, tail_before: bytes) -> None:
         self.name = name
+        # The header renders at the position of the line that opened the step (`##[group]Run`
+        # or, in a `gh` export, the step's first line), before that line.
         self.header_position = header_position
         self.body_start = header_position + 1
+        self.end_position = header_position + 1
         self.preamble_deadline = -1  # position until which an open `##[group]Run` header runs
         self.has_error = False
         self.has_error_line = False
@@ -326,10 +390,22 @@ class _StepState:
         self.candidate_chars = 0
         self.summaries_seen = 0
         self.seen_by_kind: dict[int, int] = {}
+        self.script: list[tuple[int, str]] = []
+        self.script_open = False
+        self.raw_tail = b""  # the step's own last bytes, from its opening line on
+        self.tail_before = tail_before  # the log's last bytes before the step opened
+
+
+def _keep_last(data: bytes, keep: int) -> bytes:
+    return data if len(data) <= keep else data[-keep:]
 
 
 class _Builder:
-    """Streams cleaned lines into per-step candidate sets; memory is bounded by the budget."""
+    """Streams lines into per-step candidate sets; memory is bounded by the budget.
+
+    A line's position is its index in the log (0-based, counting every line), so that lines
+    read again from a step's raw tail land where the streamed ones did.
+    """
 
     def __init__(
         self,
@@ -342,30 +418,40 @@ class _Builder:
         self.baseline = baseline
         # Candidates beyond a few budgets' worth can never be chosen; prune to this.
         self.candidate_cap = 4 * budget_chars + 4 * MAX_LINE_CHARS
+        self.tail_keep = _RAW_TAIL_FACTOR * budget_chars
         self.next_position = 0
         self.previous_line: str | None = None
         self.recent: deque[tuple[int, str]] = deque(maxlen=_CONTEXT_LOOKBACK)
         self.pending_after: list[tuple[int, Priority]] = []  # (last position, priority)
         self.pending_until = -1
-        self.raw_tail = b""
+        self.raw_tail = b""  # the log's last bytes up to the end of the previous block
+        self.block = b""  # the block being read, and where in it the current step's bytes start
+        self.segment_start = 0
+        self.line_offset = 0  # where in `block` the line being read starts
         self.gh_mode: bool | None = None
         self.gh_step = ""
+        self.gh_job = ""
+        self.job_line: tuple[int, str] | None = None
         self.steps_done_named: deque[_StepState] = deque(maxlen=_MAX_KEPT_STEPS)
         self.steps_done_errors: deque[_StepState] = deque(maxlen=_MAX_KEPT_STEPS)
         self.last_diagnostic_step: _StepState | None = None
         self.last_working_step: _StepState | None = None
         self.last_any_step: _StepState | None = None
-        self.step = self._new_step("Set up job")
+        self.step = _StepState("Set up job", -1, b"")
 
     # ---------------------------------------------------------------- steps ----
 
-    def _new_step(self, name: str) -> _StepState:
-        step = _StepState(name, self.next_position)
-        self.next_position += 1  # the header's own slot
-        return step
+    def _close_segment(self, until: int) -> None:
+        """The current block's bytes up to `until` belong to the current step's tail."""
+        if until > self.segment_start:
+            segment = self.block[self.segment_start : until]
+            tail = segment if len(segment) >= self.tail_keep else self.step.raw_tail + segment
+            self.step.raw_tail = _keep_last(tail, self.tail_keep)
+        self.segment_start = until
 
     def _finish_step(self) -> None:
         step = self.step
+        step.end_position = self.next_position
         self.last_any_step = step
         if self.failed_step_names and _matches_failed_name(step.name, self.failed_step_names):
             self.steps_done_named.append(step)
@@ -376,13 +462,23 @@ class _Builder:
         if step.name not in {"Set up job", "Post job cleanup"}:
             self.last_working_step = step
 
-    def _start_step(self, name: str, *, with_preamble: bool) -> None:
+    def _start_step(self, name: str, position: int, *, with_preamble: bool) -> None:
+        """A step opens at the line at `position`, which starts at `line_offset` in the block."""
+        self._close_segment(self.line_offset)
+        self.next_position = position  # the opening line belongs to the new step
         self._finish_step()
-        self.step = self._new_step(name)
+        before = self.block[: self.line_offset]
+        tail_before = _keep_last(
+            before if len(before) >= self.tail_keep else self.raw_tail + before, self.tail_keep
+        )
+        self.step = _StepState(name, position, tail_before)
         self.recent.clear()
         self.pending_after.clear()
         if with_preamble:
-            self.step.preamble_deadline = self.next_position + _PREAMBLE_MAX_LINES
+            self.step.preamble_deadline = position + _PREAMBLE_MAX_LINES
+            self.step.script_open = True
+            # Decode the script lines even where they hold no keyword.
+            self.pending_until = max(self.pending_until, position + _SCRIPT_LINES + 1)
 
     # ---------------------------------------------------------------- lines ----
 
@@ -398,27 +494,38 @@ class _Builder:
             return
         if not block.endswith(b"\n"):
             block += b"\n"
+        self.block = block
+        self.segment_start = 0
         if self.gh_mode is None:
             first = _decode(block.split(b"\n", 1)[0]).lstrip(_BOM)
             self.gh_mode = bool(_GH_PREFIX.match(first))
         if self.gh_mode:
             # Not `split` on the whole block: the final newline would add an empty line.
-            for raw in _decode(block[:-1]).split("\n"):
-                self._feed_gh_line(raw)
+            offset = 0
+            for raw in block[:-1].split(b"\n"):
+                self.line_offset = offset
+                self._feed_gh_line(_decode(raw))
+                offset += len(raw) + 1
         else:
             self._feed_plain_block(block)
-        self._update_tail(block)
+        self._close_segment(len(block))
+        self.raw_tail = _keep_last(
+            block if len(block) >= self.tail_keep else self.raw_tail + block, self.tail_keep
+        )
+        self.block = b""
 
     def _feed_gh_line(self, raw: str) -> None:
         found = _GH_PREFIX.match(raw) if "\t" in raw else None
         if found:
+            self.gh_job = self.gh_job or found.group(1).strip()
             step_name = found.group(2).strip()
             if step_name != self.gh_step:
                 self.gh_step = step_name
-                if self.next_position > 1 or self.step.candidates:
-                    self._start_step(step_name, with_preamble=False)
+                if self.next_position > 0 or self.step.candidates:
+                    self._start_step(step_name, self.next_position, with_preamble=False)
                 else:
                     self.step.name = step_name
+                    self.step.header_position = 0
             raw = raw[found.end() :]
         self._line(clean_line(raw))
 
@@ -441,6 +548,7 @@ class _Builder:
             if skipped:
                 self._skip_lines(block, line_start, skipped)
             line_end = block.find(b"\n", line_start)
+            self.line_offset = line_start
             self._line(clean_line(_decode(block[line_start:line_end])))
             cursor = line_end + 1
         remaining = block.count(b"\n", cursor)
@@ -466,43 +574,39 @@ class _Builder:
             self.recent.append((position, clean_line(_decode(raw))))
             position += 1
 
-    def _update_tail(self, block: bytes) -> None:
-        # Raw bytes are kept and decoded only if the tail is ever needed (rarely): cleaning it
-        # for every block cost a tenth of the streaming time.
-        keep = _RAW_TAIL_FACTOR * self.budget
-        self.raw_tail = block[-keep:] if len(block) >= keep else (self.raw_tail + block)[-keep:]
-
-    def _tail_lines(self) -> list[str]:
-        lines = _decode(self.raw_tail).split("\n")
-        if len(self.raw_tail) >= _RAW_TAIL_FACTOR * self.budget:
-            lines = lines[1:]  # the first one was cut mid-line
-        return [clean_line(_strip_gh_prefix(raw)) for raw in lines]
-
     def _line(self, line: str) -> None:
+        position = self.next_position
+        self.next_position += 1
         if line and line == self.previous_line:
             return  # consecutive duplicate
         self.previous_line = line
         if line.startswith("##[group]Run ") and not self.gh_mode:
-            self._start_step(line[len("##[group]Run ") :].strip(), with_preamble=True)
-            self.next_position += 1
+            self._start_step(line[len("##[group]Run ") :].strip(), position, with_preamble=True)
+            self.next_position = position + 1
             return
+        if line.startswith(_JOB_NAME) and self.job_line is None:
+            self.job_line = (position, line)
         if (
             line.startswith("##[group]")
             and self.gh_mode
-            and self.next_position == (self.step.header_position + 1)
+            and position == self.step.header_position + 1
         ):
-            self.step.preamble_deadline = self.next_position + _PREAMBLE_MAX_LINES
+            self.step.preamble_deadline = position + _PREAMBLE_MAX_LINES
         if line in {"Post job cleanup.", "Cleaning up orphan processes"} and (
             self.step.name != "Post job cleanup" and not self.gh_mode
         ):
-            self._start_step("Post job cleanup", with_preamble=False)
-        position = self.next_position
-        self.next_position += 1
+            self._start_step("Post job cleanup", position, with_preamble=False)
+            self.next_position = position + 1
         step = self.step
         if step.preamble_deadline >= 0:
             if line.startswith("##[endgroup]") or position > step.preamble_deadline:
                 step.preamble_deadline = -1
                 step.body_start = position + 1
+            elif step.script_open:
+                if _SCRIPT_END.match(line) or len(step.script) >= _SCRIPT_LINES:
+                    step.script_open = False
+                elif line.strip():
+                    step.script.append((position, line))
             self.recent.clear()
             return
         if line.startswith("##[error]"):
@@ -517,7 +621,7 @@ class _Builder:
                     self._offer(step, position, line, priority)
             if self.pending_after[-1][0] <= position:
                 self.pending_after = [p for p in self.pending_after if p[0] > position]
-        if line.startswith("##[error]") or ("exit code" in line and _EXIT_CODE.search(line)):
+        if line.startswith("##[error]") or ("xit" in line and _CI_EXIT.search(line)):
             # The step's first annotation, then later ones first: the last ended the job.
             first = line.startswith("##[error]") and not step.has_error_line
             step.has_error_line = step.has_error_line or line.startswith("##[error]")
@@ -616,36 +720,96 @@ class _Builder:
             return [self.last_working_step]
         return [self.last_any_step] if self.last_any_step is not None else []
 
+    def _essentials(self, steps: Sequence[_StepState], failing: _StepState) -> list[_Candidate]:
+        essentials = [
+            # A step's header is as important as its best line, so it is never orphaned.
+            _Candidate(step.header_position, f"== step: {step.name} ==", (-1, 0, 0, n), 0)
+            for n, step in enumerate(steps)
+        ]
+        if self.job_line is not None:
+            essentials.append(_Candidate(*self.job_line, (-1, 0, 0, -1), 0))
+        elif self.gh_job:
+            # Before the first step's header, which may stand at -1 too.
+            essentials.append(_Candidate(-1, f"== job: {self.gh_job} ==", (-1, 0, 0, -1), -1))
+        essentials.extend(
+            _Candidate(position, text, (-1, 1, 0, position)) for position, text in failing.script
+        )
+        return essentials
+
     def result(self) -> str:
         if self.budget <= 0:
             return ""
         steps = self._selected_steps()
-        candidates: list[_Candidate] = []
-        for step_number, step in enumerate(steps):
-            header = f"== step: {step.name} =="
-            # A step's header is as important as its best line, so it is never orphaned.
-            candidates.append(_Candidate(step.header_position, header, (-1, 0, 0, step_number)))
+        if not steps:
+            return ""
+        failing = next((step for step in reversed(steps) if step.has_error), steps[-1])
+        candidates = self._essentials(steps, failing)
+        for step in steps:
             for position in sorted(step.candidates):
                 priority, text = step.candidates[position]
                 candidates.append(_Candidate(position, text, priority))
-        chosen = _choose(candidates, self.budget)
-        if len(chosen) <= len(steps):  # headers only: nothing recognisable, show the end instead
-            excerpt = _tail_text(self._tail_lines(), self.budget)
-        else:
-            excerpt = _render(chosen, candidates[0].position)
-        excerpt = redact(excerpt)
-        return excerpt if len(excerpt) <= self.budget else excerpt[: self.budget]
+        headers = {step.header_position for step in steps}
+        own_end, before_step = _tail_of(failing, headers, self.tail_keep, self.baseline)
+        chosen = _choose(candidates, own_end, before_step, self.budget)
+        if all(candidate.order == 0 for candidate in chosen):
+            return ""  # headers of steps that printed nothing
+        excerpt = redact(_render(chosen))
+        return _fit(excerpt, self.budget)
 
 
-def _tail_text(lines: Iterable[str], budget_chars: int) -> str:
-    kept: list[str] = []
-    used = 0
-    for line in reversed([redact(line) for line in lines if line.strip()]):
-        if used + len(line) + 1 > budget_chars:
-            break
-        kept.append(line)
-        used += len(line) + 1
-    return "\n".join(reversed(kept))
+def _tail_of(
+    step: _StepState, headers: set[int], keep: int, baseline: frozenset[int] | None
+) -> tuple[list[_Candidate], list[_Candidate]]:
+    """The step's last lines and the lines before it, each list newest first. A step-opening
+    `##[group]Run` line reads as the header it stands for (and is left out where that header
+    is shown already). A line the green run printed too is counted where it stands but not
+    shown (`_SHARED`), except the failure's own annotations."""
+
+    def lines(raw: bytes, end: int, *, whole: bool) -> list[_Candidate]:
+        texts = _decode(raw).split("\n")
+        texts.pop()  # what follows the last newline: nothing
+        if not whole:
+            texts = texts[1:]  # the first one was cut mid-line
+        first = end - len(texts)
+        tail = []
+        for index in range(len(texts) - 1, -1, -1):
+            text = clean_line(_strip_gh_prefix(texts[index]))
+            if text.startswith("##[endgroup]"):
+                text = ""  # as the web view shows a group: its title, then its lines
+            elif text.startswith("##[group]") and not text.startswith("##[group]Run "):
+                text = text[len("##[group]") :]
+            elif text.startswith("##[group]Run "):
+                if first + index in headers:
+                    continue
+                # A step that is not among the failing ones: marked apart from those, so
+                # that what it printed is not read as the failure's own output.
+                text = f"-- step: {text[len('##[group]Run ') :].strip()} --"
+            shared = (
+                baseline is not None
+                and not text.startswith("##[error]")
+                and not _CI_EXIT.search(text)
+                and hash(normalise_for_baseline(text)) in baseline
+            )
+            tail.append(_Candidate(first + index, text, _SHARED if shared else _TAIL_PRIORITY))
+        return tail
+
+    own = lines(step.raw_tail, step.end_position, whole=len(step.raw_tail) < keep)
+    before = lines(step.tail_before, step.header_position, whole=len(step.tail_before) < keep)
+    return own, before
+
+
+_TAIL_PRIORITY: Priority = (2.5, 0, 0, 0)
+_SHARED: Priority = (9, 0, 0, 0)  # a tail line the baseline run printed too: never shown
+
+
+def _fit(excerpt: str, budget_chars: int) -> str:
+    """Redaction can lengthen a line (a short known secret becomes a longer marker): drop
+    whole lines from the top, never the end, which holds the failing step's last lines."""
+    if len(excerpt) <= budget_chars:
+        return excerpt
+    cut = excerpt[len(excerpt) - budget_chars :]
+    newline = cut.find("\n")
+    return cut[newline + 1 :] if newline != -1 else cut
 
 
 class _Selection:
@@ -653,48 +817,89 @@ class _Selection:
 
     def __init__(self) -> None:
         self.positions: list[int] = []
+        self.taken: set[tuple[int, int]] = set()
         self.chars = 0
 
-    def cost_of_adding(self, position: int, text: str, first_position: int) -> int:
+    def cost_of_adding(self, candidate: _Candidate) -> int:
+        position = candidate.position
         at = bisect.bisect_left(self.positions, position)
-        before = self.positions[at - 1] if at > 0 else first_position - 1
+        before = self.positions[at - 1] if at > 0 else None
         after = self.positions[at] if at < len(self.positions) else None
-        gaps_added = int(position - before > 1)
-        if after is not None:
-            gaps_added += int(after - position > 1) - int(after - before > 1)
-        return len(text) + 1 + gaps_added * _GAP_MARKER_MAX
+        # Markers stand between chosen lines only: none before the first or after the last.
+        gaps_added = int(before is not None and position - before > 1)
+        gaps_added += int(after is not None and after - position > 1)
+        gaps_added -= int(before is not None and after is not None and after - before > 1)
+        return len(candidate.text) + 1 + gaps_added * _GAP_MARKER_MAX
 
-    def add(self, position: int, cost: int) -> None:
-        bisect.insort(self.positions, position)
+    def try_add(self, candidate: _Candidate, limit: int) -> bool | None:
+        """Add `candidate` if the text stays within `limit`; None when it is already in."""
+        key = (candidate.position, candidate.order)
+        if key in self.taken:
+            return None
+        cost = self.cost_of_adding(candidate)
+        if self.chars + cost > limit:
+            return False
+        bisect.insort(self.positions, candidate.position)
+        self.taken.add(key)
         self.chars += cost
+        return True
 
 
-def _render(chosen: Sequence[_Candidate], first_position: int) -> str:
+def _render(chosen: Sequence[_Candidate]) -> str:
     out: list[str] = []
-    previous = first_position - 1
+    previous: int | None = None
     for candidate in chosen:
-        skipped = candidate.position - previous - 1
-        if skipped > 0:
-            out.append(f"[... {skipped} lines omitted ...]")
+        if previous is not None and candidate.position - previous > 1:
+            out.append(f"[... {candidate.position - previous - 1} lines omitted ...]")
         if not out or candidate.text != out[-1]:
             out.append(candidate.text)
         previous = candidate.position
     return "\n".join(out)
 
 
-def _choose(candidates: Sequence[_Candidate], budget_chars: int) -> list[_Candidate]:
-    if not candidates:
-        return []
-    first_position = candidates[0].position
+def _choose(
+    candidates: Sequence[_Candidate],
+    own_end: Sequence[_Candidate],
+    before_step: Sequence[_Candidate],
+    budget_chars: int,
+) -> list[_Candidate]:
+    """Spend the budget in the order the module docstring gives."""
     selection = _Selection()
     chosen: list[_Candidate] = []
-    for candidate in sorted(candidates, key=lambda c: (c.priority, c.position)):
-        cost = selection.cost_of_adding(candidate.position, candidate.text, first_position)
-        if selection.chars + cost > budget_chars:
-            continue  # a shorter, less important line may still fit
-        selection.add(candidate.position, cost)
-        chosen.append(candidate)
-    return sorted(chosen, key=lambda c: c.position)
+
+    def take(candidate: _Candidate, limit: int) -> bool:
+        added = selection.try_add(candidate, limit)
+        if added:
+            chosen.append(candidate)
+        return added is not False
+
+    ranked = sorted(candidates, key=lambda c: (c.priority, c.position))
+    tail_share = budget_chars // 2
+    # 1. What locates the failure, within the other half (less room for one gap marker).
+    for candidate in ranked:
+        if candidate.priority[0] <= 0:
+            take(candidate, budget_chars - tail_share - _GAP_MARKER_MAX)
+    # 2. The end of the failing step, as a character tail of half the budget would keep it.
+    tail_chars = 0
+    for candidate in own_end:
+        tail_chars += len(candidate.text) + 1
+        if tail_chars > tail_share:
+            break
+        if candidate.priority != _SHARED:
+            take(candidate, budget_chars)
+    # 3. Lines that explain the failure (and essentials that did not fit above).
+    for candidate in ranked:
+        if candidate.priority < _TAIL_PRIORITY:
+            take(candidate, budget_chars)
+    # 4. More of the step's end, then the lines before it, while they fit.
+    for candidate in [*own_end, *before_step]:
+        if candidate.priority != _SHARED and not take(candidate, budget_chars):
+            break
+    # 5. Weak signals.
+    for candidate in ranked:
+        if _TAIL_PRIORITY < candidate.priority < _SHARED:
+            take(candidate, budget_chars)
+    return sorted(chosen, key=lambda c: (c.position, c.order))
 
 
 def _decode(raw: bytes) -> str:

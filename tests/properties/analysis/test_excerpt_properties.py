@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ci_remediator.analysis.excerpt import build_excerpt, clean_line, excerpt_file
+from ci_remediator.analysis.redaction import redact
 
 _TEXT = st.text(
     alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FF, blacklist_characters="\x7f"),
@@ -42,8 +43,10 @@ def test_budget_holds_and_first_error_survives(
     excerpt = build_excerpt("\ufeff" + "\n".join(lines), budget_chars=budget)
     assert len(excerpt) <= budget
     wanted = clean_line(error_line)
-    # Room for the step header, the line and two omission markers.
-    if budget >= len("== step: make test ==") + len(wanted) + 2 + 2 * 40:
+    # What locates the failure gets the half of the budget the tail does not (less room for
+    # one omission marker): there, room for the step header, the line and two markers.
+    located = len("== step: make test ==") + len(wanted) + 2 + 2 * 40
+    if budget - budget // 2 - 40 >= located:
         assert wanted in excerpt.split("\n")
 
 
@@ -80,3 +83,67 @@ def test_streaming_a_file_in_any_blocks_gives_the_in_memory_excerpt(
     streamed = excerpt_file(path, budget_chars=budget, block_bytes=block_bytes)
 
     assert streamed == build_excerpt(text, budget_chars=budget)
+
+
+# ------------------------------------------------------------- never worse than tail ----
+
+_WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789 ./-_()[]", max_size=90)
+_STEP_LINE = st.one_of(
+    _WORD,
+    _WORD.map(lambda t: f"error: {t}"),
+    _WORD.map(lambda t: f"FAILED tests/test_x.py::t - {t}"),
+    _WORD.map(lambda t: f"src/app.go:12:3: {t}"),
+    _WORD.map(lambda t: f"\x1b[31m{t}\x1b[0m"),
+    _WORD.map(lambda t: f"^[[32m{t}^[[0m"),
+    _WORD.map(lambda t: f"tests/test_{t}.py ........ [ 40%]"),
+    st.just("Traceback (most recent call last):"),
+    st.just(""),
+    st.just("x" * 600),
+)
+
+
+def _half_budget_tail(lines: list[str], budget: int) -> list[str]:
+    """The cleaned lines a character tail of half the budget holds, oldest first."""
+    kept: list[str] = []
+    used = 0
+    for line in reversed(lines):
+        cleaned = clean_line(line)
+        used += len(cleaned) + 1
+        if used > budget // 2:
+            break
+        kept.append(cleaned)
+    return kept[::-1]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    earlier=st.lists(st.lists(_STEP_LINE, max_size=30), max_size=3),
+    failing=st.lists(_STEP_LINE, min_size=1, max_size=200),
+    budget=st.integers(min_value=300, max_value=6_000),
+    stamped=st.booleans(),
+    with_steps=st.booleans(),
+)
+def test_the_failing_steps_half_budget_tail_is_always_kept(
+    earlier: list[list[str]], failing: list[str], budget: int, stamped: bool, with_steps: bool
+) -> None:
+    """Whatever the signals, every line a character tail of half the budget would keep of
+    the failing step (of the whole log, without step markers) is in the excerpt."""
+    failing = [*failing, "##[error]Process completed with exit code 1."]
+    if with_steps:
+        lines: list[str] = ["Current runner version: '2.333.1'"]
+        for number, body in enumerate(earlier):
+            lines += [f"##[group]Run ./step{number}.sh", "##[endgroup]", *body]
+        lines += ["##[group]Run make test", "make test", "shell: /usr/bin/bash -e {0}"]
+        lines += ["##[endgroup]", *failing, "Post job cleanup.", "Cleaning up orphan processes"]
+    else:
+        lines = [line for body in earlier for line in body] + failing
+    if stamped:
+        lines = [f"2024-01-02T03:04:05.0000000Z {line}" for line in lines]
+    tail = failing if with_steps else lines
+
+    excerpt = build_excerpt("\ufeff" + "\n".join(lines) + "\n", budget_chars=budget)
+
+    shown = set(excerpt.split("\n"))
+    assert len(excerpt) <= budget
+    for line in _half_budget_tail(tail, budget):
+        assert redact(line) in shown, line

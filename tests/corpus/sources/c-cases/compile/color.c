@@ -1,0 +1,10 @@
+#include <math.h>
+#include "mathd.h"
+
+double color_norm(const double *v, int n)
+{
+    double s = 0.0;
+    for (int i = 0; i < n; i++)
+        s += v[i] * v[i];
+    return sqrt(s);
+}

@@ -1,0 +1,3 @@
+module example.com/apisrv
+
+go 1.19

@@ -1,0 +1,3 @@
+module example.com/logindex
+
+go 1.19

@@ -1,0 +1,1 @@
+"""A tiny shop library the corpus' failing pytest runs exercise."""

@@ -1,0 +1,2 @@
+pub mod distance;
+pub mod bbox;

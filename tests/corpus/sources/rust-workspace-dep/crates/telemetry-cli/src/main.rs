@@ -1,0 +1,1 @@
+fn main() { println!("{}", telemetry_core::sample_rate()); }

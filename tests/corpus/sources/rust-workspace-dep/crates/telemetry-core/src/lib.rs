@@ -1,0 +1,1 @@
+pub fn sample_rate() -> f64 { 0.1 }
