@@ -366,6 +366,16 @@ class Settings(BaseSettings):
         # `OPENAI_API_KEY=` in a .env or compose file means "no key", not a key of "".
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("dashboard_auth")
+    @classmethod
+    def _user_colon_password(cls, value: SecretStr | None) -> SecretStr | None:
+        # HTTP Basic credentials, as the dashboard compares them (dashboard/access.py).
+        if value is not None:
+            user, colon, password = value.get_secret_value().partition(":")
+            if not (user and colon and password):
+                raise ValueError("must be user:password (both non-empty)")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _supported_database(cls, value: str | None) -> str | None:

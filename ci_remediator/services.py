@@ -141,6 +141,16 @@ class Services:
             default_channels=self.config.file.slack_channels,
         )
 
+    def slack_workspace_url(self) -> str | None:
+        """Where links to Slack threads point (the dashboard's); None when Slack is not the
+        notifier or did not say."""
+        if self.config.settings.slack_bot_token is None:
+            return None
+        from ci_remediator.slack.notifier import SlackNotifier
+
+        notifier = self.notifier
+        return notifier.workspace_url() if isinstance(notifier, SlackNotifier) else None
+
     @cached_property
     def coordinator(self) -> Coordinator:
         settings = self.config.settings

@@ -1,4 +1,4 @@
-"""The web process: health, metrics and the GitHub webhook endpoint.
+"""The web process: the dashboard, health, metrics and the GitHub webhook endpoint.
 
 Enqueueing is handed in (`enqueue`) so this module knows nothing of Celery; the process entry
 point `workers.web` wires it to the task queue.
@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask import Flask, Response, request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
-from sqlalchemy import text
 from werkzeug.wsgi import get_input_stream
 
+from ci_remediator.dashboard.page import dashboard_view
 from ci_remediator.db.audit import record_audit
-from ci_remediator.db.migrate import current_revision, head_revision
-from ci_remediator.db.refused_credentials import credential_disabled
+from ci_remediator.db.migrate import head_revision
 from ci_remediator.domain import FollowUp
 from ci_remediator.github.webhook_signature import SIGNATURE_HEADER, signature_is_valid
+from ci_remediator.health import health, readiness
 from ci_remediator.metrics_export import DatabaseCollector
 from ci_remediator.pipeline.decide import decide_approval
 from ci_remediator.pipeline.webhook import (
@@ -42,29 +43,17 @@ def create_app(
     app = Flask("ci_remediator")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     schema_head = head_revision()
+    started_at = time.monotonic()  # /healthz: "never polled" counts only after a while
 
     @app.get("/healthz")
-    def healthz() -> tuple[dict[str, str], int]:
-        current = services()
-        try:
-            with current.sessions() as session:
-                session.execute(text("SELECT 1"))
-                at = current_revision(session.connection())
-                if at != schema_head:
-                    # Every write would fail: say so before a webhook finds out.
-                    return {
-                        "status": "unhealthy",
-                        "schema": f"at {at}, code needs {schema_head}"
-                        " (run `ci-remediator db upgrade`)",
-                    }, 503
-                slack = current.notifier_credential
-                refused = slack is not None and credential_disabled(session, slack)
-        except Exception as error:  # noqa: BLE001 - health reports any fault as unhealthy
-            return {"status": "unhealthy", "database": type(error).__name__}, 503
-        if refused:
-            # Remediation goes on; people are not being told. Degraded, not down.
-            return {"status": "degraded", "slack": "the bot token was refused"}, 200
-        return {"status": "ok"}, 200
+    def healthz() -> tuple[dict[str, Any], int]:
+        return health(services(), schema_head=schema_head, started_at=started_at)
+
+    @app.get("/readyz")
+    def readyz() -> tuple[dict[str, Any], int]:
+        return readiness(services(), schema_head=schema_head)
+
+    app.add_url_rule("/", "dashboard", dashboard_view(services))
 
     # The workers' counters die with the workers: the `ci_remediator_*` series are read from
     # the database at each scrape, beside this process's own (default registry) series. One

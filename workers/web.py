@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from flask import Flask
 from werkzeug.serving import make_server
 
+from ci_remediator.config import get_config
+from ci_remediator.dashboard.access import bind_refusal
 from ci_remediator.domain import FollowUp
 from ci_remediator.web import create_app
 from workers.app import app
@@ -24,7 +26,11 @@ def create_web_app() -> Flask:
 
 @contextmanager
 def serving(host: str = "127.0.0.1") -> Iterator[str]:
-    """The web app on a loopback port in this process (the demo's /slack/events); its URL."""
+    """The web app on a spare port of `host` in this process (the demo's /slack/events); its
+    URL. A host other than loopback needs DASHBOARD_AUTH, as under gunicorn."""
+    refusal = bind_refusal([host], dashboard_auth=get_config().settings.dashboard_auth)
+    if refusal is not None:
+        raise RuntimeError(refusal)
     server = make_server(host, 0, create_web_app(), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="web", daemon=True)
     thread.start()

@@ -51,10 +51,16 @@ def slack_code_block(text: str) -> str:
 _SAFE_URL = re.compile(r"https?://[^\s<>|\x00-\x1f]{1,500}")
 
 
+def is_plain_http_url(url: str) -> bool:
+    """An http(s) URL of at most 500 characters with no space, control character, `<`, `>`
+    or `|`: never `javascript:`, never a second link hidden in the first."""
+    return _SAFE_URL.fullmatch(url) is not None
+
+
 def slack_link(label: str, url: str) -> str:
     """A Slack link to an address we got from an API, or the escaped label alone when the
     address is not a plain http(s) URL (nothing can smuggle a second link or a mention in)."""
     text = slack_escape(neutralize(label, max_chars=100)).replace("|", "¦")
-    if not _SAFE_URL.fullmatch(url):
+    if not is_plain_http_url(url):
         return text
     return f"<{url}|{text}>"

@@ -112,12 +112,17 @@ class SlackNotifier:
         )
 
     def _permalink(self, thread: ThreadRef | None) -> str | None:
-        """A link to the failure's thread, built from our own stored channel and ts and the
-        workspace's address (auth.test, asked once): never from message text."""
         if thread is None or not (
             _CHANNEL_ID.fullmatch(thread.channel) and _MESSAGE_TS.fullmatch(thread.ts)
         ):
             return None
+        workspace = self.workspace_url()
+        if workspace is None:
+            return None
+        return thread_permalink(workspace, channel=thread.channel, ts=thread.ts)
+
+    def workspace_url(self) -> str | None:
+        """The workspace's https address (auth.test, asked until it answers once), or None."""
         if self._workspace_url is None:
             try:
                 self._workspace_url = str(self._client.auth_test().get("url") or "")
@@ -126,10 +131,7 @@ class SlackNotifier:
                 return None
         if not self._workspace_url.startswith("https://"):
             return None
-        return (
-            f"{self._workspace_url.rstrip('/')}/archives/{thread.channel}/"
-            f"p{thread.ts.replace('.', '')}"
-        )
+        return self._workspace_url
 
     def _post(self, **arguments: Any) -> Any:
         return self._call(self._client.chat_postMessage, **arguments)
@@ -185,3 +187,15 @@ def _job_links(message: StageMessage) -> str:
 
 def _section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def thread_permalink(workspace_url: str, *, channel: str, ts: str) -> str | None:
+    """A link to a thread, built from our own stored channel and ts and the workspace's
+    address: never from message text. None when either does not look like Slack's."""
+    if not (
+        workspace_url.startswith("https://")
+        and _CHANNEL_ID.fullmatch(channel)
+        and _MESSAGE_TS.fullmatch(ts)
+    ):
+        return None
+    return f"{workspace_url.rstrip('/')}/archives/{channel}/p{ts.replace('.', '')}"

@@ -91,6 +91,8 @@ def test_release_then_web_worker_beat_and_flower_resolve_a_failure_and_stop(
         "PORT": str(port),
         "FLOWER_PORT": str(free_port()),
         "FLOWER_BASIC_AUTH": "ops:procfile-test",
+        # The Procfile's web listens on 0.0.0.0: it refuses to start without this.
+        "DASHBOARD_AUTH": "ops:procfile-dashboard",
         "WORKER_CONCURRENCY": "2",
     }
     procfile = str(ROOT / "Procfile")
