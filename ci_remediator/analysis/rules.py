@@ -101,14 +101,20 @@ class KnowledgeBase:
         return cls(rules=tuple(ordered), sources=tuple(sources))
 
     def match(self, text: str) -> RuleMatch | None:
+        """The first rule, in priority order, that matches `text`."""
+        return next(iter(self.matches(text)), None)
+
+    def matches(self, text: str) -> list[RuleMatch]:
+        """Every rule that matches `text`, in priority order, each with its first line."""
         # Output of a `docker build` step arrives prefixed with BuildKit's step number and
         # timestamp ("#14 1.20 "); the rules see the tool's own line, as without Docker.
         text = _BUILDKIT_PREFIX.sub("", text)
+        found = []
         for rule in self.rules:
-            found = rule.first_match(text)
-            if found is not None:
-                return RuleMatch(rule=rule, line=_line_around(text, found))
-        return None
+            match = rule.first_match(text)
+            if match is not None:
+                found.append(RuleMatch(rule=rule, line=_line_around(text, match)))
+        return found
 
 
 _BUILDKIT_PREFIX = re.compile(r"(?m)^#\d{1,4} \d{1,6}\.\d{1,3} ")
@@ -297,7 +303,8 @@ _STEP_KINDS: tuple[tuple[Category, re.Pattern[str]], ...] = (
         Category.LINT,
         re.compile(
             r"(?i)\b(?:lint\w*|eslint|ruff|flake8|pylint|prettier|black|isort|gofmt|fmt|format"
-            r"|clippy|golangci\S*|rubocop|stylelint|shellcheck|pre-commit)\b"
+            r"|clippy|golangci\S*|rubocop|stylelint|shellcheck|pre-commit|vet|rustfmt|phpcs"
+            r"|checkstyle|hadolint|yamllint|markdownlint)\b"
         ),
     ),
     (
@@ -319,15 +326,70 @@ _STEP_KINDS: tuple[tuple[Category, re.Pattern[str]], ...] = (
     ),
 )
 _STEP_HEADER = re.compile(r"(?m)^== step: (.{1,300}) ==$")
+# The command a CI system echoes before running it: GitLab, Buildkite and a pasted terminal
+# ("$ cmd"), Jenkins and `set -x` ("+ cmd").
+_ECHOED_COMMAND = re.compile(r"(?m)^[$+] (\S.{0,300})$")
 
 
 def category_from_step_names(excerpt: str) -> Category:
-    """The kind of work the excerpt's failing steps run, judged by their names alone."""
+    """The kind of work the excerpt's failing steps run, judged by their names (and by the
+    commands the CI system echoed, for logs without step headers) alone."""
     names = [name for name in _STEP_HEADER.findall(excerpt) if name != "Set up job"]
+    names += _ECHOED_COMMAND.findall(excerpt)
     for category, pattern in _STEP_KINDS:
         if any(pattern.search(name) for name in names):
             return category
     return Category.UNKNOWN
+
+
+# A test blocked on the network when it ran out of time: the environment, not the code.
+_WAITING_ON_NETWORK = re.compile(
+    r"(?i)\bsock(?:et)?\.(?:recv|recv_into|connect|read|send)\b|socket\.create_connection"
+    r"|\burlopen\b|http\.client|\brequests\.(?:get|post|put|request)\b|net/http"
+    r"|\bdial tcp\b|SocketInputStream|\bawait fetch\("
+)
+_TEST_REPORT_RULES = frozenset({"test-assertion"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    category: Category
+    flaky: bool
+    action: ActionKind
+    summary: str
+
+
+def _verdict(matches: Sequence[RuleMatch], excerpt: str) -> _Verdict:
+    """The first match's category and verdict, refined by what else the excerpt shows.
+
+    - A transient network failure inside a failing test is a flaky test (the README's
+      labelling rule 10), not an outage: the test report says what failed.
+    - A test timeout while the test waited on the network is transient.
+    - A compiler-shaped error from a step that runs a linter or a type checker is that
+      step's kind (`go vet`, `cargo clippy` and `tsc --noEmit` print compiler diagnostics).
+    """
+    rule = matches[0].rule
+    verdict = _Verdict(rule.category, rule.flaky, rule.action, rule.summary)
+    others = {found.rule.id for found in matches[1:]}
+    if rule.category is Category.INFRASTRUCTURE and rule.flaky and others & _TEST_REPORT_RULES:
+        return _Verdict(
+            Category.FLAKY_TEST,
+            True,
+            rule.action,
+            "A test failed on a transient network error; a rerun usually passes.",
+        )
+    if rule.category is Category.TIMEOUT and not rule.flaky and _WAITING_ON_NETWORK.search(excerpt):
+        return _Verdict(
+            Category.TIMEOUT,
+            True,
+            ActionKind.RERUN_FAILED_JOBS,
+            rule.summary.rstrip(".") + ", waiting on the network; transient.",
+        )
+    if rule.category is Category.COMPILE_ERROR:
+        kind = category_from_step_names(excerpt)
+        if kind in {Category.LINT, Category.TYPE_CHECK}:
+            return _Verdict(kind, False, rule.action, rule.summary)
+    return verdict
 
 
 def _fallback_root_cause(excerpt: str) -> str:
@@ -377,7 +439,8 @@ def classify_excerpt(
     """Classify an excerpt already cut from a log (by `build_excerpt` or `excerpt_file`)."""
     where = _where(job_name, workflow_name)
     components = (job_name,) if job_name else ()
-    found = kb.match(excerpt)
+    matches = kb.matches(excerpt)
+    found = matches[0] if matches else None
     if found is None:
         # No rule knows the output; what the failing step runs is a weaker clue to its kind.
         guessed = category_from_step_names(excerpt)
@@ -400,14 +463,15 @@ def classify_excerpt(
             excerpt=excerpt,
         )
     rule = found.rule
+    verdict = _verdict(matches, excerpt)
     return AnalysisResult(
-        category=rule.category,
+        category=verdict.category,
         risk_score=rule.base_risk,
         confidence=rule.confidence,
-        flaky=rule.flaky,
-        summary=redact(rule.summary + where),
+        flaky=verdict.flaky,
+        summary=redact(verdict.summary + where),
         root_cause=redact(found.line),
-        proposed_action=rule.action,
+        proposed_action=verdict.action,
         analyzer=ANALYZER_NAME,
         rule_id=rule.id,
         affected_components=tuple(redact(c) for c in components),

@@ -84,7 +84,11 @@ def test_higher_confidence_wins_over_earlier_match() -> None:
         "##[error]Process completed with exit code 1.\n"
     )
     result = _analyze(log)
-    assert result.category is Category.INFRASTRUCTURE
+    # The network error wins over the assertion that reports it, and since a test reported
+    # it, the failure is a flaky test (a transient cause inside a test), not an outage.
+    assert result.category is Category.FLAKY_TEST
+    assert result.flaky
+    assert result.proposed_action is ActionKind.RERUN_FAILED_JOBS
     assert result.root_cause.startswith("ERROR: HTTPSConnectionPool")
 
 
@@ -114,8 +118,9 @@ def test_dependency_conflict_is_not_rerun() -> None:
         ("OSError: [Errno 28] No space left on device", Category.RESOURCE_EXHAUSTION),
         (
             "src/app.ts(3,7): error TS2322: Type 'string' is not assignable to type 'number'.",
-            Category.COMPILE_ERROR,
+            Category.TYPE_CHECK,
         ),
+        ("src/app.ts(9,1): error TS1005: ';' expected.", Category.COMPILE_ERROR),
         (
             "app/models.py:12: error: Incompatible return value type  [return-value]",
             Category.TYPE_CHECK,
@@ -149,7 +154,59 @@ def test_dependency_conflict_is_not_rerun() -> None:
             " ([28] Timeout was reached)",
             Category.DEPENDENCY,
         ),
-        ("java.net.SocketTimeoutException: Read timed out", Category.INFRASTRUCTURE),
+        ("java.net.SocketTimeoutException: Read timed out", Category.TIMEOUT),
+        ("curl: (28) Operation timed out after 5001 milliseconds", Category.TIMEOUT),
+        ("panic: test timed out after 10m0s", Category.TIMEOUT),
+        ("E   Failed: Timeout >30.0s", Category.TIMEOUT),
+        ("##[error]Process completed with exit code 124.", Category.TIMEOUT),
+        ("OSError: [Errno 98] Address already in use", Category.INFRASTRUCTURE),
+        ("Error: listen EADDRINUSE: address already in use :::3000", Category.INFRASTRUCTURE),
+        ("WARNING: DATA RACE", Category.FLAKY_TEST),
+        (
+            "./run.sh: line 4:  3121 Killed                  node build.js",
+            Category.RESOURCE_EXHAUSTION,
+        ),
+        (
+            "FATAL ERROR: Reached heap limit - JavaScript heap out of memory",
+            Category.RESOURCE_EXHAUSTION,
+        ),
+        ("npm error code EACCES", Category.PERMISSIONS),
+        ("PermissionError: [Errno 13] Permission denied: '/opt/cache'", Category.PERMISSIONS),
+        (
+            "fatal: unable to access 'https://x/y.git/': The requested URL returned error: 403",
+            Category.PERMISSIONS,
+        ),
+        ("main.go:6:2: missing go.sum entry for module providing package x/y", Category.DEPENDENCY),
+        (
+            "[ERROR] Failed to execute goal on project app:"
+            " Could not resolve dependencies for project a:b:jar:1",
+            Category.DEPENDENCY,
+        ),
+        ("CMake Error at CMakeLists.txt:11 (find_package):", Category.CONFIGURATION),
+        ("pytest: error: unrecognized arguments: --cov", Category.CONFIGURATION),
+        ("tomllib.TOMLDecodeError: Invalid value (at line 3, column 8)", Category.CONFIGURATION),
+        ("KeyError: 'DATABASE_URL'", Category.CONFIGURATION),
+        (
+            "/usr/bin/ld: main.o: in function `main': undefined reference to `png_read'",
+            Category.COMPILE_ERROR,
+        ),
+        ("collect2: error: ld returned 1 exit status", Category.COMPILE_ERROR),
+        (
+            "  = help: for further information visit https://rust-lang.github.io/rust-clippy/master",
+            Category.LINT,
+        ),
+        ("In deploy.sh line 7:", Category.LINT),
+        ("not ok 3 - parses an empty file", Category.TEST_FAILURE),
+        ("Failed 2/9 test programs. 3/120 subtests failed.", Category.TEST_FAILURE),
+        ("12 examples, 2 failures", Category.TEST_FAILURE),
+        ("Tests: 14, Assertions: 20, Failures: 1.", Category.TEST_FAILURE),
+        ("FAILED (failures=2, errors=1)", Category.TEST_FAILURE),
+        ("75% tests passed, 1 tests failed out of 4", Category.TEST_FAILURE),
+        ("Segmentation fault (core dumped)", Category.TEST_FAILURE),
+        (
+            'Exception in thread "main" java.lang.IllegalStateException: closed',
+            Category.TEST_FAILURE,
+        ),
         ("Error: API rate limit exceeded for installation ID 4242.", Category.INFRASTRUCTURE),
         ("git@github.com: Permission denied (publickey).", Category.PERMISSIONS),
         ("npm ERR! code E401", Category.PERMISSIONS),
@@ -354,3 +411,70 @@ def test_an_unmatched_failure_is_classed_by_its_failing_steps_name(
     assert result.category is category
     assert result.confidence == pytest.approx(0.2)  # a guess: the model is asked when enabled
     assert result.proposed_action is ActionKind.NONE
+
+
+# ------------------------------------------------------------- refinements of a match ----
+
+
+def test_a_network_error_outside_any_test_is_an_outage() -> None:
+    log = (
+        "$ curl -fsS https://downloads.example.com/tool.tgz -o tool.tgz\n"
+        "curl: (7) Failed to connect to downloads.example.com port 443: Connection refused\n"
+        "ERROR: Job failed: exit code 7\n"
+    )
+    result = _analyze(log)
+    assert result.category is Category.INFRASTRUCTURE
+    assert result.flaky
+
+
+def test_a_network_error_inside_a_failing_test_is_a_flaky_test() -> None:
+    log = (
+        "--- FAIL: TestDeliver (0.00s)\n"
+        '    client_test.go:39: Post "http://127.0.0.1:8089/hooks": dial tcp 127.0.0.1:8089:'
+        " connect: connection refused\n"
+        "FAIL\texample.com/webhook/client\t0.011s\n"
+    )
+    result = _analyze(log)
+    assert result.category is Category.FLAKY_TEST
+    assert result.flaky
+    assert result.proposed_action is ActionKind.RERUN_FAILED_JOBS
+
+
+def test_a_test_timeout_is_not_transient_unless_it_waited_on_the_network() -> None:
+    hang = (
+        "tests/test_queue.py::test_pop_waits FAILED\n"
+        ">       item = queue.get()\n"
+        "E       Failed: Timeout (>2.0s) from pytest-timeout.\n"
+    )
+    waiting = (
+        "tests/test_api.py::test_lookup FAILED\n"
+        ">           while chunk := sock.recv(4096):\n"
+        "E           Failed: Timeout (>2.0s) from pytest-timeout.\n"
+    )
+    assert _analyze(hang).category is Category.TIMEOUT
+    assert not _analyze(hang).flaky
+    assert _analyze(hang).proposed_action is ActionKind.NONE
+    assert _analyze(waiting).category is Category.TIMEOUT
+    assert _analyze(waiting).flaky
+    assert _analyze(waiting).proposed_action is ActionKind.RERUN_FAILED_JOBS
+
+
+@pytest.mark.parametrize(
+    ("command", "category"),
+    [("go vet ./...", Category.LINT), ("npx tsc --noEmit", Category.TYPE_CHECK)],
+)
+def test_compiler_diagnostics_from_a_checker_step_are_that_checker(
+    command: str, category: Category
+) -> None:
+    log = f"$ {command}\nsync/cache.go:27:2: undefined: helper\nERROR: Job failed: exit code 1\n"
+    assert _analyze(log).category is category
+    assert _analyze(log.replace(f"$ {command}", "$ go build ./...")).category is (
+        Category.COMPILE_ERROR
+    )
+
+
+def test_echoed_commands_name_the_step_when_no_rule_matches() -> None:
+    log = "+ shellcheck deploy.sh\nsomething unrecognisable\nERROR: script returned exit code 1\n"
+    result = _analyze(log)
+    assert result.rule_id is None
+    assert result.category is Category.LINT
