@@ -256,7 +256,7 @@ class FileConfig(_Strict):
     # conditional poll cannot see (new attempts of older runs, runs that completed late).
     deep_scan_interval_minutes: float = Field(default=60, gt=0)
     # Of each failed job's log, only the tail is downloaded: failures show at the end.
-    max_log_bytes: int = Field(default=5_000_000, ge=10_000)
+    max_log_bytes: int = Field(default=50_000_000, ge=10_000)
     # Noise control: failures with the same fingerprint in one repository within this many
     # minutes of the first become one Slack message, updated with a count and the runs
     # (0 turns it off). While it is on, "Failure detected" waits for the analysis (at most

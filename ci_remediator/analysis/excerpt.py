@@ -939,10 +939,12 @@ def _excerpt_from_blocks(
     budget_chars: int,
     failed_step_names: Sequence[str],
     baseline_lines: Iterable[str] | None,
+    baseline: frozenset[int] | None = None,
 ) -> str:
     if budget_chars <= 0:
         return ""
-    baseline = None if baseline_lines is None else baseline_hashes(baseline_lines)
+    if baseline is None and baseline_lines is not None:
+        baseline = baseline_hashes(baseline_lines)
     builder = _Builder(budget_chars, failed_step_names, baseline)
     first = True
     for block in blocks:
@@ -995,33 +997,72 @@ def build_excerpt(
     )
 
 
-def iter_file_blocks(path: Path, block_bytes: int = BLOCK_BYTES) -> Iterator[bytes]:
-    """Raw blocks of whole lines of `path`, each line with its newline (the file's last line
-    may lack one). A block never splits a line, so neither a "\\r\\n", a BOM nor a multi-byte
-    UTF-8 character straddles two blocks."""
+def whole_line_blocks(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Chunks of a byte stream (a file, an HTTP body) regrouped into blocks of whole lines,
+    each line with its newline (the stream's last line may lack one). A block never splits a
+    line, so neither a "\\r\\n", a BOM nor a multi-byte UTF-8 character straddles two blocks."""
     carry = b""
-    with Path(path).open("rb") as handle:
-        while block := handle.read(block_bytes):
-            data = carry + block
-            cut = data.rfind(b"\n") + 1
-            if cut == 0:
-                carry = data
-                continue
-            carry = data[cut:]
-            yield data[:cut]
+    for chunk in chunks:
+        data = carry + chunk if carry else chunk
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            carry = data
+            continue
+        carry = data[cut:]
+        yield data[:cut]
     if carry:
         yield carry
 
 
-def iter_file_lines(path: Path) -> Iterator[str]:
-    """The decoded lines of `path` (UTF-8, BOM dropped, bad bytes replaced), for baselines."""
+def iter_file_blocks(path: Path, block_bytes: int = BLOCK_BYTES) -> Iterator[bytes]:
+    """Raw blocks of whole lines of `path` (see `whole_line_blocks`)."""
+
+    def chunks() -> Iterator[bytes]:
+        with Path(path).open("rb") as handle:
+            while block := handle.read(block_bytes):
+                yield block
+
+    return whole_line_blocks(chunks())
+
+
+def lines_of_blocks(blocks: Iterable[bytes]) -> Iterator[str]:
+    """The decoded lines of blocks of whole lines (UTF-8, BOM dropped, bad bytes replaced)."""
     first = True
-    for block in iter_file_blocks(path):
+    for block in blocks:
         text = _decode(block.removesuffix(b"\n"))
         if first:
             text = text.removeprefix(_BOM)
             first = False
         yield from text.split("\n")
+
+
+def excerpt_stream(
+    chunks: Iterable[bytes],
+    *,
+    budget_chars: int = 12_000,
+    failed_step_names: Sequence[str] = (),
+    baseline: frozenset[int] | None = None,
+) -> str:
+    """`build_excerpt` of a log read as a byte stream (an HTTP body, in chunks of any size):
+    memory stays bounded whatever its length. `baseline` is `baseline_hashes` of the last
+    successful run's log."""
+    return _excerpt_from_blocks(
+        whole_line_blocks(chunks),
+        budget_chars=budget_chars,
+        failed_step_names=failed_step_names,
+        baseline_lines=None,
+        baseline=baseline,
+    )
+
+
+def baseline_of_stream(chunks: Iterable[bytes]) -> frozenset[int]:
+    """`baseline_hashes` of a successful run's log read as a byte stream."""
+    return baseline_hashes(lines_of_blocks(whole_line_blocks(chunks)))
+
+
+def iter_file_lines(path: Path) -> Iterator[str]:
+    """The decoded lines of `path` (UTF-8, BOM dropped, bad bytes replaced), for baselines."""
+    return lines_of_blocks(iter_file_blocks(path))
 
 
 def excerpt_file(

@@ -15,10 +15,10 @@ Callers get plain frozen values (`RunInfo`, `JobInfo`, `RunsPage`), never PyGith
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
 import github
@@ -67,8 +67,9 @@ __all__ = [
 
 # Statuses GitHub uses when it will not start a rerun (already running, too old, no failed jobs).
 _RERUN_REFUSAL_STATUSES = frozenset({403, 409, 422})
+T = TypeVar("T")
 _LOG_GONE_STATUSES = frozenset({403, 404, 410})  # 403: the signed blob link expired
-_LOG_CHUNK_BYTES = 64 * 1024
+_LOG_STREAM_CHUNK_BYTES = 1 << 20
 READ_ATTEMPTS = 3
 
 
@@ -269,16 +270,42 @@ class GitHubGateway:
             jobs.append(job_info(data))
         return jobs
 
-    def download_job_log(
-        self, repository: str, job_id: int, *, max_bytes: int = 5_000_000
-    ) -> str | None:
-        """The last `max_bytes` of a job's log, or None when GitHub no longer has it.
+    def read_job_log(
+        self,
+        repository: str,
+        job_id: int,
+        read: Callable[[Iterator[bytes]], T],
+        *,
+        max_bytes: int = 50_000_000,
+    ) -> T | None:
+        """Stream a job's log into `read` as raw chunks and return what it returns, or None
+        when GitHub no longer has the log. Nothing is held here: memory is what `read` keeps.
 
-        A cut log starts with a `[ci-remediator: log truncated ...]` line.
+        A log longer than `max_bytes` (by its Content-Length) is read from its last
+        `max_bytes`, where failures show; the rest is received and dropped unread.
         """
         if max_bytes <= 0:
             raise ValueError("max_bytes must be positive")
-        action = f"download log of job {job_id} in {repository}"
+        action = f"read log of job {job_id} in {repository}"
+        location = self._job_log_location(repository, job_id, action)
+        if location is None:
+            return None
+        try:
+            with self._blob_session.get(location, stream=True, timeout=self._timeout_s) as response:
+                if response.status_code in _LOG_GONE_STATUSES:
+                    return None
+                if response.status_code >= 400:
+                    raise error_for_response(
+                        response.status_code, {}, response.content[:500], action + " (storage)"
+                    )
+                length = int(response.headers.get("content-length") or 0)
+                chunks = response.iter_content(chunk_size=_LOG_STREAM_CHUNK_BYTES)
+                return read(_from_line_after(chunks, length - max_bytes))
+        except requests.RequestException as exc:
+            raise TransientGitHubError(f"{action}: {type(exc).__name__}: {exc}") from exc
+
+    def _job_log_location(self, repository: str, job_id: int, action: str) -> str | None:
+        """Where the job's log can be fetched (a signed blob URL), or None if it is gone."""
         try:
             answer = self._read(
                 "GET", f"/repos/{repository}/actions/jobs/{job_id}/logs", action, expect=(302,)
@@ -290,7 +317,7 @@ class GitHubGateway:
         location = answer.headers.get("location")
         if not location:
             raise TransientGitHubError(f"{action}: 302 without a Location header", status=302)
-        return self._download_tail(location, max_bytes, action)
+        return location
 
     # ---------------------------------------------------------- remediation calls ----
     # None of these is retried here: a POST that timed out may have worked. The executor
@@ -539,25 +566,6 @@ class GitHubGateway:
         data = json.loads(output) if output and status != 304 else None
         return _Answer(status, answer_headers, data)
 
-    def _download_tail(self, location: str, max_bytes: int, action: str) -> str | None:
-        try:
-            with self._blob_session.get(location, stream=True, timeout=self._timeout_s) as response:
-                if response.status_code in _LOG_GONE_STATUSES:
-                    return None
-                if response.status_code >= 400:
-                    raise error_for_response(
-                        response.status_code, {}, response.content[:500], action + " (storage)"
-                    )
-                tail, dropped = _read_tail(response, max_bytes)
-        except requests.RequestException as exc:
-            raise TransientGitHubError(f"{action}: {type(exc).__name__}: {exc}") from exc
-        text = tail.decode("utf-8", errors="replace")
-        if dropped:
-            # Cut at a line start, and say so: a half line would read as a real one.
-            text = text.split("\n", 1)[-1]
-            text = f"[ci-remediator: log truncated, first {dropped} bytes dropped]\n{text}"
-        return text
-
 
 def _next_link(header: str | None) -> str | None:
     """The `rel="next"` URL of a Link header."""
@@ -570,15 +578,23 @@ def _next_link(header: str | None) -> str | None:
     return None
 
 
-def _read_tail(response: requests.Response, max_bytes: int) -> tuple[bytes, int]:
-    """Stream the body keeping only the last `max_bytes` (failures show at the end of logs);
-    returns them and how many bytes were dropped before."""
-    tail = bytearray()
-    total = 0
-    for chunk in response.iter_content(chunk_size=_LOG_CHUNK_BYTES):
-        tail += chunk
-        total += len(chunk)
-        if len(tail) > 2 * max_bytes:  # trim in batches, not on every chunk
-            del tail[:-max_bytes]
-    kept = bytes(tail[-max_bytes:])
-    return kept, total - len(kept)
+def _from_line_after(chunks: Iterator[bytes], skip: int) -> Iterator[bytes]:
+    """`chunks` without their first `skip` bytes, starting at the next line (a half line
+    would read as a real one)."""
+    if skip <= 0:
+        yield from chunks
+        return
+    seeking_line = True
+    for chunk in chunks:
+        if skip >= len(chunk):
+            skip -= len(chunk)
+            continue
+        rest = chunk[skip:]
+        skip = 0
+        if seeking_line:
+            newline = rest.find(b"\n")
+            if newline == -1:
+                continue
+            rest = rest[newline + 1 :]
+            seeking_line = False
+        yield rest

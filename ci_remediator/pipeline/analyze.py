@@ -11,11 +11,13 @@ import logging
 import time
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ci_remediator.analysis.excerpt import baseline_of_stream, excerpt_stream
 from ci_remediator.analysis.fingerprint import failure_fingerprint
 from ci_remediator.analysis.log_analysis import (
     AnalyzerMode,
@@ -23,7 +25,7 @@ from ci_remediator.analysis.log_analysis import (
     ModelAnalyzer,
     analyze_log,
 )
-from ci_remediator.analysis.rules import KnowledgeBase, analyze_with_rules
+from ci_remediator.analysis.rules import KnowledgeBase, analyze_with_rules, classify_excerpt
 from ci_remediator.config import LlmConfig
 from ci_remediator.db.base import utcnow
 from ci_remediator.db.bursts import join_burst
@@ -132,7 +134,7 @@ def analyze_failure(
     model: ModelAnalyzer | None = None,
     llm_config: LlmConfig | None = None,
     budget_chars: int = 12_000,
-    max_log_bytes: int = 5_000_000,
+    max_log_bytes: int = 50_000_000,
     model_time_budget_s: float | None = None,
     burst_window: timedelta = timedelta(0),
 ) -> StepResult:
@@ -151,7 +153,7 @@ def analyze_failure(
     # GitHub is read before any row is touched: reads are harmless to repeat, and no lock is
     # held while waiting on the network.
     run = _confirmed_run(gateway, failure)
-    jobs, logs, rules_only, fingerprint = _rules_pass(
+    jobs, rules_only, fingerprint = _rules_pass(
         gateway,
         run,
         knowledge_base=knowledge_base,
@@ -162,9 +164,9 @@ def analyze_failure(
     if cached is not None:
         combined_excerpt = "\n".join(result.excerpt for result in rules_only)[:budget_chars]
         diagnosis = _reuse(cached, combined_excerpt)
-    elif logs:
+    elif jobs:
         analyses: list[LogAnalysis] = []
-        for (job, log_text), rules_result in zip(logs, rules_only, strict=True):
+        for job, rules_result in zip(jobs, rules_only, strict=True):
             # A model call that could outlast the task's time is not started: that job keeps
             # the rules' answer (a run with many failed jobs rarely needs the model for each).
             elapsed = time.monotonic() - started
@@ -173,7 +175,7 @@ def analyze_failure(
             )
             analyses.append(
                 analyze_log(
-                    log_text or "",
+                    rules_result.excerpt,
                     knowledge_base=knowledge_base,
                     model=model if llm_config.enabled and in_time else None,
                     mode=AnalyzerMode.AUTO,
@@ -225,32 +227,41 @@ def _rules_pass(
     knowledge_base: KnowledgeBase,
     budget_chars: int,
     max_log_bytes: int,
-) -> tuple[list[JobInfo], list[tuple[JobInfo, str | None]], list[AnalysisResult], str]:
-    """The attempt's failed jobs, their logs, the rules' answer for each, and the fingerprint."""
+) -> tuple[list[JobInfo], list[AnalysisResult], str]:
+    """The attempt's failed jobs, the rules' answer for each, and the fingerprint.
+
+    Each log is streamed from GitHub into its excerpt: only the excerpt (and the baseline's
+    line hashes) is held, whatever the log's size.
+    """
     jobs = gateway.list_failed_jobs(run.repository, run.run_id, run.run_attempt)
-    logs = [
-        (job, gateway.download_job_log(run.repository, job.job_id, max_bytes=max_log_bytes))
-        for job in jobs
-    ]
-    baselines = _baseline_logs(gateway, run, [job.name for job in jobs], max_log_bytes)
-    rules_only = [
-        analyze_with_rules(
-            log_text or "",
-            kb=knowledge_base,
-            job_name=job.name,
-            workflow_name=run.workflow_name,
-            failed_step_names=job.failed_steps,
-            budget_chars=budget_chars,
-            baseline_log=baselines.get(job.name),
+    baselines = _baselines(gateway, run, [job.name for job in jobs], max_log_bytes)
+    rules_only = []
+    for job in jobs:
+        excerpt = gateway.read_job_log(
+            run.repository,
+            job.job_id,
+            partial(
+                excerpt_stream,
+                budget_chars=budget_chars,
+                failed_step_names=job.failed_steps,
+                baseline=baselines.get(job.name),
+            ),
+            max_bytes=max_log_bytes,
         )
-        for job, log_text in logs
-    ]
+        rules_only.append(
+            classify_excerpt(
+                excerpt or "",
+                kb=knowledge_base,
+                job_name=job.name,
+                workflow_name=run.workflow_name,
+            )
+        )
     fingerprint = failure_fingerprint(
         [result.excerpt for result in rules_only],
         job_names=[job.name for job in jobs],
         workflow_name=run.workflow_name,
     )
-    return jobs, logs, rules_only, fingerprint
+    return jobs, rules_only, fingerprint
 
 
 def diagnose_attempt(
@@ -259,11 +270,11 @@ def diagnose_attempt(
     *,
     knowledge_base: KnowledgeBase,
     budget_chars: int = 12_000,
-    max_log_bytes: int = 5_000_000,
+    max_log_bytes: int = 50_000_000,
 ) -> AttemptDiagnosis:
     """The rules' diagnosis and the fingerprint of a failed attempt (no model: this runs
     inside verify, and the fingerprint, which decides "the same failure", is the rules')."""
-    _, _, rules_only, fingerprint = _rules_pass(
+    _, rules_only, fingerprint = _rules_pass(
         gateway,
         run,
         knowledge_base=knowledge_base,
@@ -303,10 +314,11 @@ def _confirmed_run(gateway: GitHubGateway, failure: Failure) -> RunInfo:
     return run
 
 
-def _baseline_logs(
+def _baselines(
     gateway: GitHubGateway, run: RunInfo, job_names: list[str], max_log_bytes: int
-) -> dict[str, str]:
-    """Logs of the same jobs in the last successful run of the workflow on the same branch.
+) -> dict[str, frozenset[int]]:
+    """The line hashes (`baseline_hashes`) of the same jobs' logs in the last successful run
+    of the workflow on the same branch.
 
     Only an aid to the excerpt: when GitHub has none or cannot give it, analysis goes on.
     """
@@ -322,13 +334,15 @@ def _baseline_logs(
         if baseline is None:
             return {}
         wanted = set(job_names)
-        logs: dict[str, str] = {}
+        hashes: dict[str, frozenset[int]] = {}
         for job in gateway.list_jobs(run.repository, baseline.run_id, baseline.run_attempt):
-            if job.name in wanted and job.name not in logs:
-                text = gateway.download_job_log(run.repository, job.job_id, max_bytes=max_log_bytes)
-                if text:
-                    logs[job.name] = text
-        return logs
+            if job.name in wanted and job.name not in hashes:
+                found = gateway.read_job_log(
+                    run.repository, job.job_id, baseline_of_stream, max_bytes=max_log_bytes
+                )
+                if found:
+                    hashes[job.name] = found
+        return hashes
     except GitHubError as error:
         if isinstance(error, AuthenticationError | RateLimitedError):
             raise

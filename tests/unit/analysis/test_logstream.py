@@ -9,9 +9,11 @@ import pytest
 
 from ci_remediator.analysis import excerpt as excerpt_module
 from ci_remediator.analysis.excerpt import (
+    baseline_of_stream,
     build_excerpt,
     build_excerpt_from_lines,
     excerpt_file,
+    excerpt_stream,
     iter_file_blocks,
     iter_file_lines,
 )
@@ -306,3 +308,19 @@ def test_memory_stays_bounded_on_a_30_mb_log(tmp_path: Path) -> None:
     # MB), the candidate map pruned at 4 budgets (~50 KB of text plus dict overhead, per kept
     # step) and the tail. 16 MB is far below the 30 MB file and does not grow with it.
     assert peak < 16 * 1024 * 1024, peak
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 2, 3, 7, 64, 1 << 20])
+def test_a_stream_in_chunks_of_any_size_gives_the_in_memory_excerpt(chunk_bytes: int) -> None:
+    # HTTP chunks end anywhere: inside a line, a "\r\n", the BOM or a multi-byte character.
+    text = "\ufeff" + "\r\n".join(_EDGY_LINES) + "\n"
+    data = text.encode("utf-8")
+    chunks = (data[i : i + chunk_bytes] for i in range(0, len(data), chunk_bytes))
+    assert excerpt_stream(chunks, budget_chars=3_000) == build_excerpt(text, budget_chars=3_000)
+
+
+def test_a_baseline_read_as_a_stream_equals_the_one_read_as_lines() -> None:
+    lines = ["error: shared warning 1.2s", "", "caf\u00e9 \u2603 ok", "##[endgroup]"]
+    data = ("\ufeff" + "\n".join(lines) + "\n").encode("utf-8")
+    chunks = (data[i : i + 3] for i in range(0, len(data), 3))
+    assert baseline_of_stream(chunks) == excerpt_module.baseline_hashes(lines)

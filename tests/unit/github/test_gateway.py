@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -121,56 +122,69 @@ def test_timed_out_job_counts_as_failed(sandbox: GitHubSandbox, gateway: GitHubG
     assert job.failed_steps == ("Run tests",)
 
 
-def test_download_job_log_follows_the_redirect_without_the_token(
+def test_read_job_log_follows_the_redirect_without_the_token(
     sandbox: GitHubSandbox, gateway: GitHubGateway
 ) -> None:
     run_id = add_run(sandbox)
     (job,) = gateway.list_failed_jobs(REPO, run_id, 1)
 
-    log = gateway.download_job_log(REPO, job.job_id)
+    log = gateway.read_job_log(REPO, job.job_id, b"".join)
 
-    assert log == FAILING_LOG
+    assert log == FAILING_LOG.encode()
     (blob_request,) = [r for r in sandbox.requests if r.path.startswith("/_blobs/")]
     assert "authorization" not in blob_request.headers
 
 
-def test_download_job_log_keeps_the_tail(sandbox: GitHubSandbox, gateway: GitHubGateway) -> None:
+def test_read_job_log_streams_the_log_in_bounded_chunks(
+    sandbox: GitHubSandbox, gateway: GitHubGateway
+) -> None:
+    log_text = "".join(f"line {i:07d} of the build\n" for i in range(300_000))  # ~7.5 MB
+    run_id = add_run(sandbox, log_text=log_text + "FATAL: the real error\n")
+    (job,) = gateway.list_failed_jobs(REPO, run_id, 1)
+    sizes: list[int] = []
+
+    def read(chunks: Iterator[bytes]) -> bytes:
+        last = b""
+        for chunk in chunks:
+            sizes.append(len(chunk))
+            last = (last + chunk)[-100:]
+        return last
+
+    end = gateway.read_job_log(REPO, job.job_id, read)
+
+    assert end is not None
+    assert end.endswith(b"FATAL: the real error\n")
+    # Handed over as it arrives, never as one string: many chunks, none over 1 MiB.
+    assert len(sizes) >= 7
+    assert max(sizes) <= 1 << 20
+    assert sum(sizes) == len(log_text.encode()) + len("FATAL: the real error\n")
+
+
+def test_read_job_log_skips_to_a_line_start_of_the_last_max_bytes(
+    sandbox: GitHubSandbox, gateway: GitHubGateway
+) -> None:
     log_text = "".join(f"line {i:06d}\n" for i in range(50_000)) + "FATAL: the real error\n"
     run_id = add_run(sandbox, log_text=log_text)
     (job,) = gateway.list_failed_jobs(REPO, run_id, 1)
 
-    log = gateway.download_job_log(REPO, job.job_id, max_bytes=1000)
+    kept = gateway.read_job_log(REPO, job.job_id, b"".join, max_bytes=1_000)
 
-    assert log is not None
-    marker, kept = log.split("\n", 1)
-    assert marker.startswith("[ci-remediator: log truncated, first ")
-    assert kept.endswith("FATAL: the real error\n")
-    assert log_text.endswith(kept)
-    assert kept.startswith("line ")  # cut at a line start, not mid-line
-    assert len(kept.encode()) <= 1000
+    assert kept is not None
+    assert kept.endswith(b"FATAL: the real error\n")
+    assert log_text.encode().endswith(kept)
+    assert kept.startswith(b"line ")
+    assert len(kept) <= 1_000
 
 
-def test_download_job_log_replaces_invalid_utf8_cut_at_the_boundary(
-    sandbox: GitHubSandbox, gateway: GitHubGateway
-) -> None:
-    run_id = add_run(sandbox, log_text="ok\n" + "é" * 10)  # two bytes each: an odd cut
-    (job,) = gateway.list_failed_jobs(REPO, run_id, 1)
-
-    log = gateway.download_job_log(REPO, job.job_id, max_bytes=5)
-
-    assert log is not None
-    assert log.endswith("\n\ufffdéé")
-
-
-def test_download_job_log_returns_none_when_unavailable(
+def test_read_job_log_is_none_when_the_log_is_gone(
     sandbox: GitHubSandbox, gateway: GitHubGateway
 ) -> None:
     run_id = add_run(sandbox)
     (job,) = gateway.list_failed_jobs(REPO, run_id, 1)
     sandbox.expire_logs(REPO, run_id)
 
-    assert gateway.download_job_log(REPO, job.job_id) is None
-    assert gateway.download_job_log(REPO, 999_999_999) is None
+    assert gateway.read_job_log(REPO, job.job_id, b"".join) is None
+    assert gateway.read_job_log(REPO, 999_999_999, b"".join) is None
 
 
 def test_unknown_run_is_permanent(gateway: GitHubGateway) -> None:
@@ -269,7 +283,7 @@ def test_rerun_starts_a_queued_attempt_that_completes_after_polls(
     assert not third_poll.succeeded
     # The rerun failed again with the same log; the next one passes.
     (job,) = gateway.list_failed_jobs(REPO, run_id, 2)
-    assert gateway.download_job_log(REPO, job.job_id) == FAILING_LOG
+    assert gateway.read_job_log(REPO, job.job_id, b"".join) == FAILING_LOG.encode()
 
     gateway.rerun_failed_jobs(REPO, run_id)
     gateway.get_run_attempt(REPO, run_id, 3)
