@@ -85,6 +85,9 @@ _SUMMARY = re.compile(
     r"|^Error: Process completed with exit code"
     r"|\bexceeded the maximum execution time\b"
     r"|^not ok \d+"  # TAP
+    # A test's own result line ending in its verdict: pytest -v, libtest, unittest, ctest.
+    r"|\S\s+(?:\.{3} )?(?:FAILED|FAIL|ERROR)(?:\s+\[\s*\d+%\])?\s*$"
+    r"|(?i:\berrors? occurred\b)"
     r"|^FAILED \((?:failures|errors)=\d+"  # unittest
     r"|^FAILURES!$|^Tests: \d+, Assertions: \d+, (?:Errors|Failures)"  # PHPUnit
     r"|(?i:\b[1-9]\d* (?:failed|failures?|failing|errors?)\b.{0,80}\b\d+ (?:passed|passing|ok)\b)"
@@ -99,6 +102,15 @@ _SUMMARY = re.compile(
     r"|lost communication with the server"
 )
 
+# A location in a test source file (`_test.go:`, `FooTest.java:`, `a.test.ts:`, `spec/x_spec.rb:`,
+# `tests/test_x.py"`) or a frame of a test function (Rust `crate::tests::name`).
+_TEST_FRAME = (
+    r"(?:_test\.go|_spec\.rb|[Tt]ests?\.(?:java|kt|cs|php)|\.(?:test|spec)\.[cm]?[jt]sx?"
+    r"|/test_[A-Za-z0-9_]{1,100}\.py\"?|/tests?/[^\s:\"]{1,200}\.[A-Za-z]{1,5}\"?)"
+    r"(?::|, line |\()\d"
+    r"|^\s*\d{1,4}: [\w:<>]{0,200}::tests?::\w"
+)
+
 # Tier 2: diagnostics worth keeping with context. (pattern, lines after to keep)
 _DIAGNOSTICS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"^\s*Traceback \(most recent call last\)"), 40),
@@ -107,7 +119,10 @@ _DIAGNOSTICS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"^\s*\u25cf (?!Console\b)"), 20),  # jest "● test name" block; not console.log
     (re.compile(r"panicked at"), 4),
     (re.compile(r"error\[E\d{4}\]"), 8),
-    (re.compile(r"^\s*(?:\S+?:\d+:(?:\d+:)? )?(?:fatal )?error(?:\[\w+\])?:", re.IGNORECASE), 2),
+    # An error head, then its source line, caret and notes (javac's symbol/location).
+    (re.compile(r"^\s*(?:\S+?:\d+:(?:\d+:)? )?(?:fatal )?error(?:\[\w+\])?:", re.IGNORECASE), 5),
+    # "CMake Error at x:57 (message):", "Error in ...", "ERROR at": a tool naming its error.
+    (re.compile(r"^\s*(?:[A-Z][\w.+-]{0,30} )?(?:Error|ERROR) (?:at|in|while) \S"), 4),
     (re.compile(r"\berror TS\d+:"), 2),
     (re.compile(r"^\S{1,300}\.[A-Za-z]{1,5}:\d+:\d+: \S"), 1),  # file:line:col: message
     (re.compile(r"^\s*E\s{2,}\S"), 1),  # pytest assertion/exception detail
@@ -118,7 +133,9 @@ _DIAGNOSTICS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"^panic: "), 8),  # go: the message, then the goroutine's first frames
     (re.compile(r"^Caused by: "), 2),  # the bottom of a Java trace names the root cause
     (re.compile(r"(?i)segmentation fault|core dumped|^Killed$|^Aborted"), 2),
-    (re.compile(r"^\S{1,300}\.[A-Za-z]{1,5}:\d+: \S"), 1),  # file:line: message
+    (re.compile(r"^\S{1,300}\.[A-Za-z]{1,5}:\d+:(?: \S|\s*$)"), 1),  # file:line: message
+    # A stack frame in a test file or a test function: the frame that names the test.
+    (re.compile(_TEST_FRAME), 1),
     (
         re.compile(
             r"\b(?:Assertion|Type|Value|Key|Attribute|Import|ModuleNotFound|Runtime|OS)Error\b"
@@ -327,6 +344,13 @@ _CASED_KEYWORDS = ("##[", "E  ", "\u25cf", "\u2716")  # `E  `: pytest detail; je
 _FILE_LINE_COL = r"\.[A-Za-z]{1,5}:\d+:(?:\d+:)? "
 # A numbered failure list ("  1) Calculator adds", "1) FooTest::testBar") names no keyword.
 _NUMBERED_ITEM = r"(?m:^[ \t]{0,8}\d{1,4}\) \S)"
+# Test-file frames name no keyword either ("\t/src/app/soak_test.go:23 +0x12f").
+_TEST_LOCATION = (
+    r"(?:_test\.go|_spec\.rb|[Tt]ests?\.(?:java|kt|cs|php)|\.(?:test|spec)\.[cm]?[jt]sx?"
+    r"|/test_[A-Za-z0-9_]{1,100}\.py\"?|/tests?/[^\s:\"]{1,200}\.[A-Za-z]{1,5}\"?)"
+    r"(?::|, line |\()\d"
+    r"|\d: [\w:<>]{0,200}::tests?::\w"
+)
 _KEYWORD_SCAN = re2.compile(
     (
         "(?i:"
@@ -337,6 +361,8 @@ _KEYWORD_SCAN = re2.compile(
         + _FILE_LINE_COL
         + "|"
         + _NUMBERED_ITEM
+        + "|"
+        + _TEST_LOCATION
     ).encode()
 )
 _CONTEXT_LOOKBACK = max(_CONTEXT_BEFORE_ERROR, _CONTEXT_BEFORE_DIAGNOSTIC)
@@ -616,11 +642,12 @@ class _Builder:
 
     def _classify(self, step: _StepState, position: int, line: str) -> None:
         if self.pending_after:
-            for stop, priority in self.pending_after:
-                if position <= stop and not _NOISE.search(line):
-                    self._offer(step, position, line, priority)
-            if self.pending_after[-1][0] <= position:
-                self.pending_after = [p for p in self.pending_after if p[0] > position]
+            # Context after earlier diagnostics: the best of the windows still open. Expired
+            # windows go at once (a diagnostic on every other line must not pile them up).
+            live = [entry for entry in self.pending_after if entry[0] >= position]
+            self.pending_after = [entry for entry in live if entry[0] > position]
+            if live and not _NOISE.search(line):
+                self._offer(step, position, line, min(priority for _, priority in live))
         if line.startswith("##[error]") or ("xit" in line and _CI_EXIT.search(line)):
             # The step's first annotation, then later ones first: the last ended the job.
             first = line.startswith("##[error]") and not step.has_error_line

@@ -250,3 +250,56 @@ def test_go_test_messages_before_the_fail_line_are_kept() -> None:
 
     assert "golden_test.go:20: output does not match golden file" in excerpt
     assert "--- PASS: TestOk0 " not in excerpt  # passing tests only where they end the step
+
+
+# ------------------------------------------------------------ structure, not words ----
+
+_FILLER = [f"compiling unit {n:05d} of the long build ......................" for n in range(2_000)]
+
+
+@pytest.mark.parametrize(
+    "evidence",
+    [
+        # A test's own result line ending in its verdict (pytest -v, libtest, unittest).
+        ["tests/test_dates.py::test_is_leap[1900] FAILED                       [  0%]"],
+        ["test tests::parse_weight_decimal_kg ... FAILED"],
+        ["test_amount (test_transfer.TransferTests.test_amount) ... ERROR"],
+        # Frames that name the test, in Go, Rust, Java and JavaScript traces.
+        [
+            "example.com/fleet/dispatch.TestSoakDrain(0xc000007860)",
+            "\t/home/runner/work/fleet/dispatch/soak_test.go:23 +0x12f",
+        ],
+        ["   4: tariff::tests::parse_weight_rejects_negative", "             at ./src/lib.rs:60:9"],
+        ["\tat com.acme.ParcelTest.weighs(ParcelTest.java:41)"],
+        ["    at Object.<anonymous> (src/cart.test.ts:12:5)"],
+        # An error head and its continuation (javac's symbol and location lines).
+        [
+            "src/Parcels.java:12: error: cannot find symbol",
+            "        .count",
+            "         ^",
+            "  symbol:   variable count",
+            "  location: interface Stream<Parcel>",
+        ],
+        [
+            "CMake Error at CMakeLists.txt:57 (message):",
+            "  CODEC_BACKEND is 'avx512', expected one of: scalar;sse2;avx2;neon",
+        ],
+        ["-- Configuring incomplete, errors occurred!"],
+    ],
+)
+def test_evidence_far_from_the_end_is_kept_by_its_structure(evidence: list[str]) -> None:
+    """Lines a tail of the budget cannot reach (2,000 lines follow them) and that hold no
+    'error' word, or only inside a noisy context, are kept by their shape."""
+    lines = ["##[group]Run make check", "##[endgroup]", *evidence, *_FILLER]
+    lines.append("##[error]Process completed with exit code 1.")
+    excerpt = build_excerpt(_plain(lines), budget_chars=12_000).split("\n")
+    for line in evidence:
+        assert clean_line(line) in excerpt, line
+
+
+def test_passing_lines_naming_test_files_are_not_signals() -> None:
+    passing = [f"tests/test_mod.py::test_case_{n} PASSED [ 42%]" for n in range(3_000)]
+    lines = ["##[group]Run pytest -v", "##[endgroup]", *passing, *_FILLER]
+    lines.append("##[error]Process completed with exit code 1.")
+    excerpt = build_excerpt(_plain(lines), budget_chars=12_000)
+    assert "test_case_0 " not in excerpt

@@ -1,0 +1,3 @@
+module github.com/example/fleet
+
+go 1.19

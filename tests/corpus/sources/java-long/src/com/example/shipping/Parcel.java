@@ -1,0 +1,3 @@
+package com.example.shipping;
+
+public record Parcel(String label, int grams) {}

@@ -1,0 +1,1 @@
+"""A small bookkeeping library, tested by a large table-driven suite."""

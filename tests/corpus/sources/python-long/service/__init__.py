@@ -1,0 +1,1 @@
+"""An in-process order API: the integration tests drive it and it logs every request."""
