@@ -90,9 +90,21 @@ def _migrate_or_exit(config: AppConfig) -> None:
 
 @config_app.command("check")
 def config_check() -> None:
-    """Print the resolved configuration (secrets masked), or name the bad key and exit 2."""
+    """Print the resolved configuration (secrets masked), or name the bad key and exit 2.
+
+    A `knowledge_base_file` is loaded too: a rule RE2 refuses (or any invalid rule) is named
+    with its file and the reason, as the workers would refuse it at start.
+    """
+    from ci_remediator.analysis.rules import KnowledgeBaseError, load_knowledge_base
+
     config = _config_or_exit()
     console.print_json(json.dumps(masked_view(config)))
+    if config.file.knowledge_base_file is not None:
+        try:
+            load_knowledge_base(config.file.knowledge_base_file)
+        except KnowledgeBaseError as error:
+            errors.print(f"[bold red]knowledge base error:[/] {error}", highlight=False)
+            raise typer.Exit(EXIT_CONFIG) from error
 
 
 @db_app.command("upgrade")

@@ -15,6 +15,7 @@ import string
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 from pydantic import (
     AfterValidator,
@@ -537,6 +538,10 @@ def masked_view(config: AppConfig) -> dict[str, Any]:
             env[name] = "********" if value.get_secret_value() else ""
         elif value is None:
             env[name] = None
+        elif isinstance(value, str):
+            # Every URL setting, not only the database's: a broker or Redis URL holds a
+            # password as often.
+            env[name] = _mask_url_password(value)
         else:
             env[name] = str(value) if isinstance(value, Path) else value
     env["database_url"] = _mask_url_password(config.settings.sqlalchemy_url)
@@ -551,6 +556,19 @@ def masked_view(config: AppConfig) -> dict[str, Any]:
             for repo in config.repositories
         },
     }
+
+
+def url_passwords(settings: Settings) -> list[str]:
+    """The passwords inside the database, Redis and broker URLs (for redaction by value)."""
+    urls = (settings.sqlalchemy_url, settings.redis_url, settings.broker_url)
+    found = []
+    for url in urls:
+        _, sep, rest = (url or "").partition("://")
+        credentials = rest.rpartition("@")[0] if sep else ""
+        password = credentials.partition(":")[2]
+        if password:
+            found.append(unquote(password))
+    return found
 
 
 def _mask_url_password(url: str) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ci_remediator.analysis.log_analysis import ModelAnalyzer
 from ci_remediator.analysis.redaction import register_known_secrets
 from ci_remediator.analysis.rules import KnowledgeBase, load_knowledge_base
-from ci_remediator.config import AppConfig, get_config
+from ci_remediator.config import AppConfig, get_config, url_passwords
 from ci_remediator.coordination import Coordinator, RedisCoordinator
 from ci_remediator.db.leases import DatabaseCoordinator
 from ci_remediator.db.session import session_factory
@@ -46,18 +46,23 @@ class Services:
         # These secrets have no recognisable prefix: redaction looks for their exact values.
         settings = self.config.settings
         register_known_secrets(
-            secret.get_secret_value()
-            for secret in (
-                settings.github_webhook_secret,
-                settings.slack_signing_secret,
-                settings.openai_api_key,
-                settings.github_token,
-                settings.slack_bot_token,
-                settings.github_app_private_key,
-                settings.dashboard_auth,
-                settings.flower_basic_auth,
-            )
-            if secret is not None
+            [
+                *(
+                    secret.get_secret_value()
+                    for secret in (
+                        settings.github_webhook_secret,
+                        settings.slack_signing_secret,
+                        settings.openai_api_key,
+                        settings.github_token,
+                        settings.slack_bot_token,
+                        settings.github_app_private_key,
+                        settings.dashboard_auth,
+                        settings.flower_basic_auth,
+                    )
+                    if secret is not None
+                ),
+                *url_passwords(settings),
+            ]
         )
 
     @cached_property

@@ -4,8 +4,10 @@ Everything that leaves the analyzer (stored excerpts, LLM prompts, Slack posts) 
 `redact` first. Patterns are compiled once, use only bounded or single-pass quantifiers (no
 nested unbounded repetition, so no catastrophic backtracking) and are applied in a fixed order:
 the exact values of the secrets this process holds (`register_known_secrets`), then specific
-token formats, then headers and URLs, then generic `key=value` pairs. Replacement markers never
-match any pattern again, which is what makes `redact` idempotent.
+token formats, then headers and URLs, then generic `key=value` pairs, then the format plugins
+of Yelp's detect-secrets (`_detect_secrets`): a well-kept catalogue that catches what our own
+patterns do not know yet. Replacement markers never match any pattern again, which is what
+makes `redact` idempotent.
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
+
+from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+from detect_secrets.plugins.base import BasePlugin
 
 MARKER_PREFIX = "[REDACTED:"
 
@@ -273,10 +279,76 @@ def _redact_known(text: str) -> str:
     return pattern.sub(lambda m: m.group(0) if m.group(1) is None else marker(_KNOWN_KIND), text)
 
 
+# ------------------------------------------------------------------ detect-secrets ----
+
+# The format plugins only. Not the entropy ones (every hash, id and base64 blob of a log would
+# go), nor the keyword one (our `_SECRET_PAIR` covers `password=...` with the marker kept
+# beside the name), nor public IPs and URL credentials (not secrets / ours keep scheme and host).
+_NOT_USED = frozenset(
+    {
+        "Base64HighEntropyString",
+        "HexHighEntropyString",
+        "KeywordDetector",
+        "IPPublicDetector",
+        "BasicAuthDetector",
+    }
+)
+# A cheap gate before the plugins run on a line: every format they know holds one of these
+# characters runs (a long token-ish word), so lines of prose and short words are skipped.
+_TOKENISH = re.compile(r"[A-Za-z0-9_\-.+/=:]{16,}")
+
+
+@cache
+def _plugins() -> tuple[BasePlugin, ...]:
+    classes: list[type[BasePlugin]] = list(get_mapping_from_secret_type_to_class().values())
+    return tuple(plugin() for plugin in classes if plugin.__name__ not in _NOT_USED)
+
+
+def _kind(secret_type: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", secret_type.lower()).strip("_")[:40]
+
+
+def _detect_secrets(text: str) -> str:
+    """Replace what detect-secrets' format plugins find, line by line."""
+    if not _TOKENISH.search(text):
+        return text
+    return "\n".join(_detect_secrets_in_line(line) for line in text.split("\n"))
+
+
+def _detect_secrets_in_line(line: str) -> str:
+    if not _TOKENISH.search(line):
+        return line
+    redacted = line
+    for plugin in _plugins():
+        for found in plugin.analyze_line(filename="job.log", line=redacted):
+            redacted = _replace_token(redacted, found.secret_value or "", _kind(found.type))
+    return redacted
+
+
+_TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.+/=")
+
+
+def _replace_token(line: str, value: str, kind: str) -> str:
+    """`line` with the whole token holding `value` replaced: a plugin may report only a
+    part of it (a regex group: "glpat" of a GitLab token), and no part may survive."""
+    start = line.find(value) if value else -1
+    if start == -1:
+        return line
+    end = start + len(value)
+    while start > 0 and line[start - 1] in _TOKEN_CHARS:
+        start -= 1
+    while end < len(line) and line[end] in _TOKEN_CHARS:
+        end += 1
+    token = line[start:end]
+    if len(token) < MIN_KNOWN_SECRET_CHARS or _could_touch_a_marker(token):
+        return line
+    return line[:start] + marker(kind) + line[end:]
+
+
 def redact(text: str) -> str:
     """Replace every secret-shaped substring of `text` with `[REDACTED:<kind>]`."""
     # Known values first: a later pattern could cut one of them and leave part of it behind.
     text = _redact_known(text)
     for step in _STEPS:
         text = step(text)
-    return text
+    return _detect_secrets(text)

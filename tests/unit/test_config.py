@@ -121,10 +121,14 @@ def test_masked_view_never_shows_secrets(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("CONFIG_FILE", str(write_config(tmp_path, {})))
     monkeypatch.setenv("GITHUB_TOKEN", "ghp_" + "a" * 36)
     monkeypatch.setenv("DATABASE_URL", "postgres://app:hunter2@db:5432/app")
+    monkeypatch.setenv("REDIS_URL", "rediss://:redis-pw-77@cache:6380/0")
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://worker:broker-pw-42@queue:6379/1")
     rendered = json.dumps(masked_view(load_config()))
     assert "ghp_" not in rendered
-    assert "hunter2" not in rendered
+    for password in ("hunter2", "redis-pw-77", "broker-pw-42"):
+        assert password not in rendered
     assert "********" in rendered
+    assert "rediss://:****@cache:6380/0" in rendered
 
 
 def test_config_check_names_bad_key_and_exits_2(
@@ -282,3 +286,27 @@ def test_an_empty_secret_variable_means_unset() -> None:
     config = load_config(env_overrides={"openai_api_key": "", "slack_bot_token": "  "})
     assert config.settings.openai_api_key is None
     assert config.settings.slack_bot_token is None
+
+
+def test_config_check_names_the_knowledge_base_rule_re2_refuses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "rules:\n"
+        "  - {id: ours-hang, patterns: ['(?=x)y'], category: lint, base_risk: 2,\n"
+        "     confidence: 0.9, flaky: false, action: none}\n",
+        encoding="utf-8",
+    )
+    path = write_config(tmp_path, {"knowledge_base_file": str(rules)})
+    monkeypatch.setenv("CONFIG_FILE", str(path))
+    get_config.cache_clear()
+    try:
+        result = CliRunner().invoke(cli_app, ["config", "check"])
+    finally:
+        get_config.cache_clear()
+    assert result.exit_code == 2
+    message = " ".join(result.stderr.split())
+    assert str(rules) in message
+    assert "'ours-hang'" in message
+    assert "RE2" in message

@@ -267,3 +267,16 @@ def test_services_register_the_process_secrets() -> None:
         "a-plain-enterprise-token-77 bot-token-without-prefix-9"
     )
     assert redact(line) == " ".join(["[REDACTED:known_secret]"] * 5)
+
+
+@pytest.mark.usefixtures("registry")
+def test_services_register_the_passwords_of_their_urls() -> None:
+    settings = Settings(
+        database_url="postgresql://ci:db-Passw0rd-77@db/ci",
+        redis_url="rediss://:redis%2Fpw-x9y8z7@cache:6380/0",
+    )
+    Services(AppConfig(settings=settings, file=FileConfig()))
+    line = "FATAL: password db-Passw0rd-77 rejected; AUTH redis/pw-x9y8z7 failed"
+    assert redact(line) == (
+        "FATAL: password [REDACTED:known_secret] rejected; AUTH [REDACTED:known_secret] failed"
+    )
