@@ -1,4 +1,6 @@
-"""Log context: the task id and failure id travel with every log line a task writes."""
+"""Log context: the task id and failure id travel with every log line a task writes, and every
+line is redacted (an error from GitHub or Slack can echo a token; an exception can hold a log
+line) before it is written."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
+
+from ci_remediator.analysis.redaction import redact
 
 _context: ContextVar[dict[str, Any]] = ContextVar("ci_remediator_log_context", default={})  # noqa: B039
 
@@ -29,6 +33,11 @@ class ContextFilter(logging.Filter):
         return True
 
 
+class RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         payload = {
@@ -40,7 +49,7 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info:
             payload["exception"] = self.formatException(record.exc_info)
-        return json.dumps(payload, default=str)
+        return redact(json.dumps(payload, default=str))
 
 
 def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
@@ -50,7 +59,7 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s %(context)s %(message)s")
+            RedactingFormatter("%(asctime)s %(levelname)s %(name)s %(context)s %(message)s")
         )
     root = logging.getLogger()
     root.handlers[:] = [handler]

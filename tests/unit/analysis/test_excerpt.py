@@ -303,3 +303,66 @@ def test_passing_lines_naming_test_files_are_not_signals() -> None:
     lines.append("##[error]Process completed with exit code 1.")
     excerpt = build_excerpt(_plain(lines), budget_chars=12_000)
     assert "test_case_0 " not in excerpt
+
+
+def test_the_job_the_failing_step_and_its_script_are_always_kept() -> None:
+    noise = [
+        f"collecting item {n:05d} ............................................"
+        for n in range(3_000)
+    ]
+    lines = [
+        "Current runner version: '2.333.1'",
+        "Complete job name: tests (3.12, ubuntu-latest)",
+        "##[group]Run actions/checkout@v4",
+        "##[endgroup]",
+        *noise[:1_000],
+        "##[group]Run pytest -q --maxfail=1",
+        "pytest -q --maxfail=1",
+        "python -m coverage report",
+        "shell: /usr/bin/bash -e {0}",
+        "env:",
+        "  CI: true",
+        "##[endgroup]",
+        *noise,
+        "E       assert 3 == 4",
+        *noise[:500],
+        "##[error]Process completed with exit code 1.",
+    ]
+    excerpt = build_excerpt(_with_timestamps(lines), budget_chars=3_000).split("\n")
+    assert "Complete job name: tests (3.12, ubuntu-latest)" in excerpt
+    assert "== step: pytest -q --maxfail=1 ==" in excerpt
+    assert "python -m coverage report" in excerpt
+    assert "shell: /usr/bin/bash -e {0}" not in excerpt
+    assert "##[error]Process completed with exit code 1." in excerpt
+    assert "E       assert 3 == 4" in excerpt
+
+
+@pytest.mark.parametrize(
+    "exit_line",
+    [
+        "ERROR: Job failed: exit code 1",
+        "ERROR: script returned exit code 2",
+        "🚨 Error: The command exited with status 1",
+        "Exited with code exit status 1",
+    ],
+)
+def test_other_ci_systems_exit_lines_are_always_kept(exit_line: str) -> None:
+    lines = [exit_line, *[f"cleanup output {n:05d} ......................" for n in range(500)]]
+    assert exit_line in build_excerpt(_plain(lines), budget_chars=2_000).split("\n")
+
+
+def test_escape_codes_in_both_forms_and_invisible_characters_are_removed() -> None:
+    lines = [
+        "##[group]Run make test",
+        "##[endgroup]",
+        "^[[31mFAILED^[[0m tests/test_a.py::test_b - assert 1 == 2",
+        "\x1b[1;31merror:\x1b[0m bad value",
+        "error: user\u202egnp.exe\u202c said \u200bhello\u2066",
+        "##[error]Process completed with exit code 1.",
+    ]
+    excerpt = build_excerpt(_plain(lines))
+    assert "FAILED tests/test_a.py::test_b - assert 1 == 2" in excerpt.split("\n")
+    assert "error: bad value" in excerpt.split("\n")
+    assert "error: usergnp.exe said hello" in excerpt.split("\n")
+    for invisible in ("\u202e", "\u202c", "\u200b", "\u2066", "\x1b", "^["):
+        assert invisible not in excerpt
