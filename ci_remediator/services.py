@@ -7,16 +7,19 @@ and nowhere else (the sandbox is just a GitHub at another base URL).
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from ci_remediator import config_reload
 from ci_remediator.analysis.log_analysis import ModelAnalyzer
 from ci_remediator.analysis.redaction import register_known_secrets
 from ci_remediator.analysis.rules import KnowledgeBase, load_knowledge_base
 from ci_remediator.config import AppConfig, get_config, url_passwords
+from ci_remediator.config_reload import ConfigFileWatch, Refused, Reloaded
 from ci_remediator.coordination import Coordinator, RedisCoordinator
 from ci_remediator.db.leases import DatabaseCoordinator
 from ci_remediator.db.session import session_factory
@@ -24,7 +27,10 @@ from ci_remediator.github.budget import RateBudget
 from ci_remediator.github.credentials import GitHubCredential, credential_from_settings
 from ci_remediator.github.gateway import GitHubGateway
 from ci_remediator.notify.console import ConsoleNotifier
-from ci_remediator.notify.notifier import Notifier
+from ci_remediator.notify.messages import SystemAlert
+from ci_remediator.notify.notifier import Notifier, raise_alert
+
+log = logging.getLogger(__name__)
 
 # Worst case of one model analysis: (1 + LLM_MAX_RETRIES) client attempts, twice (one retry
 # after an unusable answer), all timing out: 4 x 40 s = 160 s, inside the analyze task's
@@ -160,24 +166,66 @@ class Services:
     def coordinator(self) -> Coordinator:
         settings = self.config.settings
         if settings.broker_url and settings.broker_url.startswith(("redis://", "rediss://")):
-            return RedisCoordinator(settings.broker_url)
+            return RedisCoordinator(settings.broker_url, tls=settings.redis_tls)
         return DatabaseCoordinator(self.sessions)
 
 
 _lock = threading.Lock()
 _services: Services | None = None
+_watch: ConfigFileWatch | None = None
 
 
 def get_services() -> Services:
-    global _services  # noqa: PLW0603 - one per process, made on first use (never at import)
+    """This process's services, made on first use; when `config.json` changed since, made
+    anew from the new file (or kept, with one critical alert, if the new file is invalid)."""
+    global _services, _watch  # noqa: PLW0603 - one per process, made on first use
     with _lock:
         if _services is None:
             _services = Services(get_config())
+            _watch = ConfigFileWatch(
+                _services.config.settings.config_file, check_every_s=config_reload.CHECK_EVERY_S
+            )
+        elif _watch is not None:
+            _services = _reloaded(_services, _watch)
         return _services
 
 
 def set_services(services: Services | None) -> None:
-    """Install services for this process (the demo and tests point them at sandboxes)."""
-    global _services  # noqa: PLW0603
+    """Install services for this process (the demo and tests point them at sandboxes); they
+    are not reloaded from any file."""
+    global _services, _watch  # noqa: PLW0603
     with _lock:
         _services = services
+        _watch = None
+
+
+def _reloaded(current: Services, watch: ConfigFileWatch) -> Services:
+    change = watch.poll()
+    if isinstance(change, Reloaded):
+        log.warning("configuration reloaded from %s", watch.path)
+        # In-flight tasks finish with the services they hold; new ones get these.
+        return Services(AppConfig(settings=current.config.settings, file=change.file))
+    if isinstance(change, Refused):
+        log.critical("%s; the previous configuration stays in force", change.error)
+        if _first_to_report(current, change.digest):
+            raise_alert(
+                current.notifier,
+                SystemAlert(
+                    severity="critical",
+                    title=f"Configuration not reloaded: {watch.path} is invalid",
+                    lines=(str(change.error), "the previous configuration stays in force"),
+                ),
+            )
+    return current
+
+
+def _first_to_report(services: Services, digest: str) -> bool:
+    """Whether this process is the first of the fleet to see this bad version (each worker
+    and the web process watch the file; people hear of it once)."""
+    try:
+        return (
+            services.coordinator.try_lock(f"config-refused:{digest}", ttl_s=7 * 86_400) is not None
+        )
+    except Exception:
+        log.exception("could not coordinate the configuration alert")
+        return True
