@@ -36,12 +36,18 @@ Series (label values are lower-cased; cardinality is bounded by what the deploym
   down as samples leave it: read it as it stands (`histogram_quantile(0.95,
   ci_remediator_stage_latency_seconds_bucket)`, `_gsum / _gcount` for the mean), never through
   `rate()`. No repository label: 3 x 13 series in all.
+- `ci_remediator_task_runs_total{task, outcome}` counter (outcome succeeded, retried or
+  failed; `outcome="retried"` counts the retries), `ci_remediator_task_duration_seconds{task,
+  outcome}` and `ci_remediator_task_queue_wait_seconds{task}` histograms (the buckets of
+  `TASK_BUCKETS`): every run of every worker since the database was made, from `task_stats`
+  (written by the workers after each run, never purged). Tasks x 3 outcomes.
 - `ci_remediator_database_up` gauge, `ci_remediator_metrics_scrape_errors_total` counter (this
   process's failed scrapes since it started) and `ci_remediator_metrics_scrape_duration_seconds`
   gauge: the health of the export itself.
 
-The `_total` series are counts of stored rows, not of events seen: the retention purge, which
-deletes finished failures with their analyses and remediations, lowers them, and Prometheus
+The `_total` series of remediations and analyses are counts of stored rows, not of events
+seen: the retention purge, which deletes finished failures with their analyses and
+remediations, lowers them, and Prometheus
 reads a drop as a counter reset (an `increase()` over a purge overstates). Keep `rate()` windows
 clear of the daily purge or compare the raw values.
 """
@@ -60,6 +66,7 @@ from prometheus_client.core import (
     CounterMetricFamily,
     GaugeHistogramMetricFamily,
     GaugeMetricFamily,
+    HistogramMetricFamily,
     Metric,
 )
 from prometheus_client.registry import Collector
@@ -76,6 +83,7 @@ from ci_remediator.db.models import (
     Remediation,
     RemediationStatus,
 )
+from ci_remediator.db.task_stats import DURATION, TASK_BUCKETS, WAIT, TaskHistogram, task_histograms
 from ci_remediator.domain import FailureState
 from ci_remediator.metrics_tracker import ANALYSIS_SAMPLE, DETECTION_SAMPLE, REMEDIATION_SAMPLE
 
@@ -94,9 +102,9 @@ FINISHED = (RemediationStatus.SUCCEEDED, RemediationStatus.FAILED, RemediationSt
 # A scrape that waits on a slow database holds a pooled connection and then times out on the
 # Prometheus side anyway (10 s by default): give up first, and say so with database_up 0.
 STATEMENT_TIMEOUT_MS = 5000
-# On Postgres: the SET of the statement timeout, then one GROUP BY query per `_read_*`
-# function (six). SQLite, the embedded form, has no statement timeout: six.
-STATEMENTS_PER_SCRAPE = 7
+# On Postgres: the SET of the statement timeout, then one query per `_read_*` function
+# (seven). SQLite, the embedded form, has no statement timeout: seven.
+STATEMENTS_PER_SCRAPE = 8
 
 Counts = dict[tuple[str, ...], float]
 
@@ -119,6 +127,7 @@ class Figures:
     tokens: Counts = field(default_factory=dict)  # (repository, kind)
     cost: Counts = field(default_factory=dict)  # (repository,)
     latency: dict[str, Histogram] = field(default_factory=dict)  # by stage
+    tasks: dict[tuple[str, str, str], TaskHistogram] = field(default_factory=dict)
 
 
 class DatabaseCollector(Collector):
@@ -174,6 +183,7 @@ class DatabaseCollector(Collector):
             _read_breakers(session, figures)
             _read_analyses(session, figures)
             _read_latency(session, figures, since=now - self._latency_window)
+            figures.tasks = task_histograms(session)
             return figures
 
     def _health(self, up: bool, seconds: float) -> Iterator[Metric]:
@@ -365,6 +375,46 @@ def families(figures: Figures, *, latency_window: timedelta) -> Iterator[Metric]
             [stage], list(zip(bounds, histogram.cumulative, strict=True)), histogram.total
         )
     yield latency
+    yield from _task_families(figures.tasks)
+
+
+def _task_families(tasks: dict[tuple[str, str, str], TaskHistogram]) -> Iterator[Metric]:
+    runs = CounterMetricFamily(
+        PREFIX + "task_runs",
+        "Task executions by outcome (succeeded, retried, failed) on every worker",
+        labels=["task", "outcome"],
+    )
+    duration = HistogramMetricFamily(
+        PREFIX + "task_duration_seconds",
+        "Seconds each task execution took, by outcome",
+        labels=["task", "outcome"],
+    )
+    wait = HistogramMetricFamily(
+        PREFIX + "task_queue_wait_seconds",
+        "Seconds from a task's sending (or its countdown's end) to its start on a worker",
+        labels=["task"],
+    )
+    bounds = [*(f"{bound:g}" for bound in TASK_BUCKETS), "+Inf"]
+    waits: dict[str, TaskHistogram] = {}
+    for (task, outcome, kind), histogram in sorted(tasks.items()):
+        if kind == DURATION:
+            runs.add_metric([task, outcome], histogram.count)
+            duration.add_metric(
+                [task, outcome],
+                list(zip(bounds, histogram.cumulative(), strict=True)),
+                histogram.seconds,
+            )
+        elif kind == WAIT:  # summed over outcomes: a wait ends before the outcome is known
+            merged = waits.setdefault(task, TaskHistogram())
+            merged.buckets = [a + b for a, b in zip(merged.buckets, histogram.buckets, strict=True)]
+            merged.seconds += histogram.seconds
+    for task, histogram in sorted(waits.items()):
+        wait.add_metric(
+            [task], list(zip(bounds, histogram.cumulative(), strict=True)), histogram.seconds
+        )
+    yield runs
+    yield duration
+    yield wait
 
 
 def _counter(name: str, documentation: str, labels: Sequence[str], counts: Counts) -> Metric:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+import workers.task_timing  # noqa: F401 - connects the signals that time every task
 from ci_remediator.github.credentials import AppCredential
 from ci_remediator.github.errors import RateLimitedError
 from ci_remediator.pipeline.analyze import analyze_failure

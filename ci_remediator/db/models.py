@@ -404,6 +404,22 @@ class MetricSample(Base):
     labels: Mapped[dict[str, str]] = mapped_column(JsonDocument, default=dict)
 
 
+class TaskStat(Base):
+    """Running totals of task executions, by task, outcome and histogram bucket: one row is
+    one bucket of one kind ("duration" or "wait"), holding how many runs fell in it and their
+    seconds. Totals only ever grow (the retention purge leaves them), so `/metrics` exposes
+    them as counters and histograms that never reset."""
+
+    __tablename__ = "task_stats"
+
+    task: Mapped[str] = mapped_column(String(100), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(16), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    bucket: Mapped[int] = mapped_column(primary_key=True)  # index into TASK_BUCKETS; last: +Inf
+    observations: Mapped[int] = mapped_column(BigInteger, default=0)
+    seconds: Mapped[float] = mapped_column(default=0.0)
+
+
 class Lease(Base):
     """A named lock with an expiry: the embedded form's stand-in for a Redis `SET NX PX`."""
 

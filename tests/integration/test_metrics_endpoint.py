@@ -369,7 +369,7 @@ def test_one_scrape_is_a_fixed_number_of_statements(
     finally:
         event.remove(engine, "before_cursor_execute", count)
 
-    assert first == len(statements) == STATEMENTS_PER_SCRAPE == 7
+    assert first == len(statements) == STATEMENTS_PER_SCRAPE == 8
 
 
 def write_thousands(session: Session, *, start: int, failures: int) -> None:

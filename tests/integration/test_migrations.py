@@ -30,4 +30,5 @@ def test_migrations_made_every_table(engine: Engine) -> None:
         "decision_memories",
         "breaker_trips",
         "flaky_evidence",
+        "task_stats",
     }
