@@ -26,7 +26,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -117,9 +117,20 @@ def run_variant(args: argparse.Namespace, *, conditional: bool) -> VariantResult
             for cycle in range(args.cycles):
                 cycle_start = time.monotonic()
                 wall_start = time.time()
-                if not conditional:
-                    with sessions() as session, session.begin():
-                        session.execute(sa.update(MonitoredRepository).values(runs_etag=None))
+                deep = cycle == args.cycles - 1 and args.cycles > 2
+                with sessions() as session, session.begin():
+                    if not conditional:
+                        session.execute(
+                            sa.update(MonitoredRepository).values(
+                                runs_etag=None, deep_scan_etags=None
+                            )
+                        )
+                    if deep:  # the last cycle is the hourly deep scan, due for every repository
+                        session.execute(
+                            sa.update(MonitoredRepository).values(
+                                deep_scanned_at=datetime.now(UTC) - timedelta(hours=2)
+                            )
+                        )
                 futures = [
                     pool.submit(poll_one, name, cycle_start + offset)
                     for name, offset in zip(names, offsets, strict=True)
@@ -127,9 +138,12 @@ def run_variant(args: argparse.Namespace, *, conditional: bool) -> VariantResult
                 new_failures = sum(future.result() for future in futures) // 2
                 seconds = time.monotonic() - cycle_start
                 counted = len(sandbox.counted_requests(since=wall_start))
-                cycles.append({"seconds": seconds, "counted": counted, "new": new_failures})
+                cycles.append(
+                    {"seconds": seconds, "counted": counted, "new": new_failures, "deep": deep}
+                )
                 print(
-                    f"{'conditional' if conditional else 'baseline'} cycle {cycle + 1}: "
+                    f"{'conditional' if conditional else 'baseline'} cycle {cycle + 1}"
+                    f"{' (deep scan)' if deep else ''}: "
                     f"{seconds:.1f}s, {counted} counted requests, {new_failures} new failures",
                     file=sys.stderr,
                 )
@@ -154,6 +168,16 @@ def main(argv: list[str] | None = None) -> int:
     conditional = run_variant(args, conditional=True)
     baseline = run_variant(args, conditional=False)
     cycles, baseline_cycles = conditional.cycles, baseline.cycles
+
+    def per_hour(measured: list[dict[str, float]]) -> int:
+        """Counted requests an hour in steady state at the production cadence: a poll every
+        5 minutes, one of the 12 an hour with the deep scan (the cycles after the first)."""
+        cheap = [c["counted"] for c in measured[1:] if not c["deep"]]
+        deep = [c["counted"] for c in measured[1:] if c["deep"]]
+        cheap_cycle = sum(cheap) / len(cheap) if cheap else 0.0
+        deep_cycle = sum(deep) / len(deep) if deep else cheap_cycle
+        return round(11 * cheap_cycle + deep_cycle)
+
     print(
         json.dumps(
             {
@@ -161,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
                 "repos": args.repos,
                 "counted_after_first": sum(int(c["counted"]) for c in cycles[1:]),
                 "baseline_counted_after_first": sum(int(c["counted"]) for c in baseline_cycles[1:]),
+                "counted_per_hour": per_hour(cycles),
+                "baseline_counted_per_hour": per_hour(baseline_cycles),
                 "cycle_seconds_max": round(max(c["seconds"] for c in cycles), 2),
                 "interval_s": args.interval,
                 "cap_per_min": args.cap_per_minute,

@@ -76,6 +76,9 @@ class MonitoredRepository(Base):
     last_polled_at: Mapped[datetime | None]
     runs_etag: Mapped[str | None] = mapped_column(String(200))
     deep_scanned_at: Mapped[datetime | None]
+    # The last deep scan's date bound and the ETag of each of its pages ({"since": "2026-12-01",
+    # "pages": [...]}): the next scan asks the same URLs conditionally.
+    deep_scan_etags: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
     # "config" for listed repositories, "org:<name>" for those an organization expanded to.
     source: Mapped[str] = mapped_column(String(120), default="config", server_default="config")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

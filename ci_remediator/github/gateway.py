@@ -15,9 +15,9 @@ Callers get plain frozen values (`RunInfo`, `JobInfo`, `RunsPage`), never PyGith
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
@@ -42,6 +42,7 @@ from ci_remediator.github.errors import (
 )
 from ci_remediator.github.values import (
     CreatedIssue,
+    DeepScan,
     IssueInfo,
     JobInfo,
     RunInfo,
@@ -173,6 +174,45 @@ class GitHubGateway:
             page = self.next_runs_page(repository, page)
             pages_read += 1
         return [run for run in found if since is None or run.created_at >= since]
+
+    def deep_scan(
+        self,
+        repository: str,
+        *,
+        since_day: date,
+        etags: Sequence[str] = (),
+        max_pages: int = 10,
+    ) -> DeepScan:
+        """Completed failed runs created since the start of `since_day`, each page asked
+        conditionally with the ETag the previous scan stored for it (`etags`, page by page).
+
+        The URLs are stable for a day (numbered pages, a date bound), so a repository where
+        nothing changed answers 304 on every page and the scan costs no rate budget; a new
+        attempt of an old run changes its page's ETag, and that page is read.
+        """
+        params = {
+            "status": "completed",
+            "per_page": str(self._per_page),
+            "created": ">=" + since_day.isoformat(),
+        }
+        path = f"/repos/{repository}/actions/runs"
+        found: list[RunInfo] = []
+        fresh: list[str] = []
+        unchanged = 0
+        for number in range(1, max_pages + 1):
+            known = etags[number - 1] if number <= len(etags) else None
+            page = self._runs_page(repository, path, {**params, "page": str(number)}, etag=known)
+            if page.not_modified:
+                unchanged += 1
+                fresh.append(known or "")
+                if number >= len(etags):
+                    break  # the last page the previous scan saw, unchanged: nothing beyond
+                continue
+            fresh.append(page.etag or "")
+            found.extend(run for run in page.runs if run.failed)
+            if len(page.runs) < self._per_page:
+                break
+        return DeepScan(runs=tuple(found), etags=tuple(fresh), pages_unchanged=unchanged)
 
     def get_run(self, repository: str, run_id: int) -> RunInfo:
         answer = self._read(

@@ -76,6 +76,16 @@ class RunsPage:
 
 
 @dataclass(frozen=True, slots=True)
+class DeepScan:
+    """A deep scan's failed runs (of the pages that changed) and each page's ETag, for the
+    next scan to ask conditionally."""
+
+    runs: tuple[RunInfo, ...]
+    etags: tuple[str, ...]
+    pages_unchanged: int
+
+
+@dataclass(frozen=True, slots=True)
 class CreatedIssue:
     number: int
     html_url: str

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from ci_remediator.db.audit import record_audit
 from ci_remediator.db.base import utcnow
 from ci_remediator.db.metric_samples import record_metric
-from ci_remediator.db.models import DetectionSource, Failure, Remediation
+from ci_remediator.db.models import DetectionSource, Failure, MonitoredRepository, Remediation
 from ci_remediator.db.monitored_repositories import monitored_repository
 from ci_remediator.db.notices import notice
 from ci_remediator.db.upsert import dialect_insert
@@ -109,6 +109,19 @@ def follow_ups_for_new_failure(session: Session, failure_id: int) -> tuple[Follo
     )
 
 
+def _deep_scan(
+    gateway: GitHubGateway, monitored: MonitoredRepository, *, since: datetime
+) -> list[RunInfo]:
+    """The failed runs created since `since`, asked page by page with the previous scan's
+    ETags: a day-granular bound keeps the URLs stable, so an idle repository costs nothing."""
+    since_day = since.date()
+    stored = monitored.deep_scan_etags or {}
+    etags = stored.get("pages", []) if stored.get("since") == since_day.isoformat() else []
+    scan = gateway.deep_scan(monitored.full_name, since_day=since_day, etags=etags)
+    monitored.deep_scan_etags = {"since": since_day.isoformat(), "pages": list(scan.etags)}
+    return [run for run in scan.runs if run.created_at >= since]
+
+
 def poll_repository(
     session: Session,
     *,
@@ -148,7 +161,7 @@ def poll_repository(
         if monitored.deep_scanned_at is None:
             monitored.deep_scanned_at = now  # this first read went back over the lookback
     if monitored.deep_scanned_at is None or now - monitored.deep_scanned_at >= deep_scan_every:
-        runs.extend(gateway.list_failed_runs(repository, since=now - lookback))
+        runs.extend(_deep_scan(gateway, monitored, since=now - lookback))
         monitored.deep_scanned_at = now
     follow_ups: list[FollowUp] = []
     for run in runs:

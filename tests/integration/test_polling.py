@@ -125,6 +125,58 @@ def test_the_deep_scan_catches_a_new_attempt_of_an_older_run(
     assert older in recorded_runs(polling)
 
 
+def _deep_scan_due(services: Services) -> None:
+    with services.sessions() as session, session.begin():
+        session.execute(
+            MonitoredRepository.__table__.update().values(deep_scanned_at=utcnow() - DAY)
+        )
+
+
+def test_the_deep_scan_of_an_unchanged_repository_costs_nothing(
+    sandbox: GitHubSandbox, polling: Services
+) -> None:
+    for _ in range(3):
+        failed_run(sandbox)
+    poll(polling)
+    _deep_scan_due(polling)
+    poll(polling, deep_scan_every=timedelta(hours=1))  # stores each page's ETag
+    _deep_scan_due(polling)
+    started = time.time()
+
+    assert poll(polling, deep_scan_every=timedelta(hours=1)) == 0
+
+    # The cheap poll and the deep scan's page were asked conditionally: both 304s.
+    assert sandbox.counted_requests(since=started) == []
+    with polling.sessions() as session:
+        stored = session.scalar(select(MonitoredRepository.deep_scan_etags))
+    assert stored is not None
+    assert len(stored["pages"]) == 1
+
+
+def test_the_deep_scan_reads_a_page_that_changed_under_newer_runs(
+    sandbox: GitHubSandbox, polling: Services
+) -> None:
+    older = sandbox.add_failed_run(
+        WEB, workflow_name="CI", job_name="t", log_text=LOG, rerun_conclusions=("failure",)
+    )
+    failed_run(sandbox)
+    assert poll(polling) == 2
+    _deep_scan_due(polling)
+    poll(polling, deep_scan_every=timedelta(hours=1))
+    # Someone re-runs the older run by hand and it fails again: it stays at its place in the
+    # list (under the newer run), so the cheap poll's first page is unchanged, but the deep
+    # scan's page is not.
+    polling.gateway.rerun_failed_jobs(WEB, older)
+    assert polling.gateway.get_run(WEB, older).run_attempt == 2
+    assert wait_until(lambda: polling.gateway.get_run(WEB, older).conclusion == "failure")
+    _deep_scan_due(polling)
+
+    assert poll(polling, deep_scan_every=timedelta(hours=1)) == 1
+    with polling.sessions() as session:
+        attempts = session.scalars(select(Failure.run_attempt).where(Failure.run_id == older))
+        assert sorted(attempts) == [1, 2]
+
+
 @pytest.fixture
 def recording(polling: Services) -> RecordingNotifier:
     notifier = RecordingNotifier()

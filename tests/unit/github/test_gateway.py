@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -323,3 +324,31 @@ def test_lazy_repository_costs_no_request(sandbox: GitHubSandbox, gateway: GitHu
 
     assert sandbox.count("GET", r"/repos/[^/]+/[^/]+") == 0
     assert [r.method for r in sandbox.requests] == ["GET", "POST"]
+
+
+def test_deep_scan_asks_every_page_conditionally(sandbox: GitHubSandbox) -> None:
+    start = datetime.now(UTC) - timedelta(hours=5)
+    run_ids = [
+        add_run(sandbox, created_at=start + timedelta(minutes=i), rerun_conclusions=("failure",))
+        for i in range(5)
+    ]
+    since_day = start.date()
+    with GitHubGateway(base_url=sandbox.url, token="t", per_page=2) as gateway:
+        first = gateway.deep_scan(REPO, since_day=since_day)
+        assert sorted(run.run_id for run in first.runs) == sorted(run_ids)
+        assert len(first.etags) == 3  # 2 + 2 + 1 runs
+
+        before = time.time()
+        again = gateway.deep_scan(REPO, since_day=since_day, etags=first.etags)
+        assert again.runs == ()
+        assert again.pages_unchanged == 3
+        assert sandbox.counted_requests(since=before) == []
+
+        # The oldest run (on the last page) gets a new attempt: only its page is read.
+        gateway.rerun_failed_jobs(REPO, run_ids[0])
+        for _ in range(3):
+            gateway.get_run(REPO, run_ids[0])  # the attempt completes as it is watched
+        changed = gateway.deep_scan(REPO, since_day=since_day, etags=again.etags)
+    assert [run.run_id for run in changed.runs] == [run_ids[0]]
+    assert changed.runs[0].run_attempt == 2
+    assert changed.pages_unchanged == 2
