@@ -30,6 +30,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ci_remediator.domain import ActionKind, Category
+from ci_remediator.redis_tls import CertReqs, RedisTls, RedisTlsError
 
 DEFAULT_SQLITE_URL = "sqlite:///ci_remediator.db"
 DEFAULT_SENSITIVE_WORKFLOWS = ("*deploy*", "*release*", "*publish*", "*terraform apply*")
@@ -343,6 +344,10 @@ class Settings(BaseSettings):
     database_url: str | None = None
     redis_url: str | None = None
     celery_broker_url: str | None = None
+    # TLS for `rediss://` URLs only (ci_remediator/redis_tls.py): no verification by default,
+    # as Heroku Redis's self-signed certificate requires; a URL's own `ssl_cert_reqs` wins.
+    redis_ssl_cert_reqs: CertReqs = "none"
+    redis_ssl_ca_certs: Path | None = None
     data_dir: Path = Path("var")
     log_level: str = "INFO"
     log_format: str = "text"
@@ -390,6 +395,22 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("redis_ssl_cert_reqs", mode="before")
+    @classmethod
+    def _cert_reqs_any_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("redis_url", "celery_broker_url")
+    @classmethod
+    def _usable_redis_tls(cls, value: str | None) -> str | None:
+        # A bad `?ssl_cert_reqs=` is named at start, not at the first connection.
+        if value:
+            try:
+                RedisTls().options(value)
+            except RedisTlsError as error:
+                raise ValueError(str(error)) from error
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _known_log_level(cls, value: str) -> str:
@@ -408,6 +429,11 @@ class Settings(BaseSettings):
     @property
     def broker_url(self) -> str | None:
         return self.celery_broker_url or self.redis_url
+
+    @property
+    def redis_tls(self) -> RedisTls:
+        ca_certs = self.redis_ssl_ca_certs
+        return RedisTls(self.redis_ssl_cert_reqs, str(ca_certs) if ca_certs else None)
 
     @property
     def embedded(self) -> bool:

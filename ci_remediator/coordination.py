@@ -11,6 +11,8 @@ import time
 import uuid
 from typing import Protocol
 
+from ci_remediator.redis_tls import RedisTls
+
 
 def holder_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -70,10 +72,11 @@ end
 return 0
 """
 
-    def __init__(self, url: str, *, prefix: str = "ci-remediator") -> None:
-        import redis
-
-        self._redis = redis.Redis.from_url(url)
+    def __init__(
+        self, url: str, *, prefix: str = "ci-remediator", tls: RedisTls | None = None
+    ) -> None:
+        # `tls`: the deployment's choice for a `rediss://` URL (Settings.redis_tls).
+        self._redis = (tls or RedisTls()).client(url)
         self._prefix = prefix
 
     def try_lock(self, name: str, *, ttl_s: float) -> str | None:

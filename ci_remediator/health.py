@@ -32,6 +32,7 @@ from ci_remediator.db.base import utcnow
 from ci_remediator.db.migrate import current_revision
 from ci_remediator.db.models import MonitoredRepository
 from ci_remediator.db.refused_credentials import credential_disabled
+from ci_remediator.redis_tls import RedisTls
 from ci_remediator.services import Services
 
 BROKER_TIMEOUT_S = 1.0
@@ -72,12 +73,13 @@ def check_database(services: Services, *, schema_head: str | None) -> DatabaseCh
     return DatabaseCheck(slack_refused=refused, last_poll_at=last_poll)
 
 
-def check_broker(url: str | None) -> str | None:
+def check_broker(url: str | None, *, tls: RedisTls | None = None) -> str | None:
     """None when the broker answers a ping within BROKER_TIMEOUT_S (or is the embedded one,
-    which lives in the workers' folder), else what went wrong."""
+    which lives in the workers' folder), else what went wrong. `tls`: the deployment's choice
+    for a `rediss://` URL, the same the workers connect with."""
     if url is None or not url.startswith(("redis://", "rediss://")):
         return None
-    client = redis.Redis.from_url(
+    client = (tls or RedisTls()).client(
         url, socket_timeout=BROKER_TIMEOUT_S, socket_connect_timeout=BROKER_TIMEOUT_S
     )
     try:
@@ -97,7 +99,9 @@ def broker_field(services: Services, problem: str | None) -> str:
 
 def readiness(services: Services, *, schema_head: str | None) -> Answer:
     database = check_database(services, schema_head=schema_head)
-    broker = check_broker(services.config.settings.broker_url)
+    broker = check_broker(
+        services.config.settings.broker_url, tls=services.config.settings.redis_tls
+    )
     if database.problem is None and broker is None:
         return {"status": "ready"}, 200
     body: dict[str, Any] = {"status": "not ready", **(database.problem or {})}
@@ -111,7 +115,9 @@ def health(services: Services, *, schema_head: str | None, started_at: float) ->
     database = check_database(services, schema_head=schema_head)
     if database.problem is not None:
         return {"status": "unhealthy", **database.problem}, 503
-    broker = check_broker(services.config.settings.broker_url)
+    broker = check_broker(
+        services.config.settings.broker_url, tls=services.config.settings.redis_tls
+    )
     body: dict[str, Any] = {"status": "ok", "broker": broker_field(services, broker)}
     if broker is not None:
         body["status"] = "unhealthy"

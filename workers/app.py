@@ -20,6 +20,7 @@ from celeryconfig import MAX_RETRY_BACKOFF_S, QUEUES, VISIBILITY_TIMEOUT_S
 from ci_remediator.config import AppConfig, get_config
 from ci_remediator.db.session import forget_engines
 from ci_remediator.log_context import configure_logging
+from ci_remediator.redis_tls import without_tls_query
 from workers.base import PipelineTask
 
 # The daily retention purge, at a quiet time of day (UTC, celeryconfig's timezone).
@@ -36,8 +37,15 @@ def deployment_settings(config: AppConfig) -> dict[str, Any]:
     settings, file = config.settings, config.file
     # None: the transport the URL names.
     broker_transport: str | None = None
+    # `rediss://` (Heroku Redis): the TLS options every Redis client of ours uses, passed as
+    # `broker_use_ssl` (kombu reads no TLS options from a Redis URL's query). Celery's result
+    # backend would need `redis_backend_use_ssl` too; there is none (`result_backend = None`).
+    broker_use_ssl: dict[str, Any] | None = None
     if settings.broker_url:
-        broker_url = settings.broker_url
+        broker_use_ssl = settings.redis_tls.options(settings.broker_url)
+        broker_url = (
+            without_tls_query(settings.broker_url) if broker_use_ssl else settings.broker_url
+        )
         transport_options: dict[str, Any] = {"visibility_timeout": VISIBILITY_TIMEOUT_S}
     else:
         folder = settings.data_dir.resolve() / "broker"
@@ -58,6 +66,7 @@ def deployment_settings(config: AppConfig) -> dict[str, Any]:
         "broker_url": broker_url,
         "broker_transport": broker_transport,
         "broker_transport_options": transport_options,
+        "broker_use_ssl": broker_use_ssl,
         # Beat's state lives with the rest of the process's files, not wherever it started.
         "beat_schedule_filename": str(settings.data_dir.resolve() / "celerybeat-schedule"),
         "beat_schedule": {
