@@ -90,6 +90,9 @@ def run_variant(args: argparse.Namespace, *, conditional: bool) -> VariantResult
     local = threading.local()
     gateways: list[GitHubGateway] = []
     with GitHubSandbox() as sandbox:
+        # The baseline spends 6,000 requests in four cycles: more than one token's hour of
+        # 5,000, which would end it in 403s; the budget is what is measured, not enforced.
+        sandbox._rate_limit = sandbox._rate_remaining = 100_000
         names = [f"org{i // 100:02d}/repo{i:04d}" for i in range(args.repos)]
         for name in names:
             sandbox.add_failed_run(name, workflow_name="CI", job_name="test", log_text=LOG)
@@ -106,7 +109,7 @@ def run_variant(args: argparse.Namespace, *, conditional: bool) -> VariantResult
                 return len(
                     poll_repository(
                         session, gateway=gateway(), repository=name, lookback=timedelta(days=1)
-                    )
+                    ).follow_ups
                 )
 
         cycles: list[dict[str, float]] = []
@@ -117,7 +120,9 @@ def run_variant(args: argparse.Namespace, *, conditional: bool) -> VariantResult
             for cycle in range(args.cycles):
                 cycle_start = time.monotonic()
                 wall_start = time.time()
-                deep = cycle == args.cycles - 1 and args.cycles > 2
+                # The last two cycles are hourly deep scans, due for every repository: the
+                # first stores each page's ETag, the second is the steady state.
+                deep = cycle >= args.cycles - 2 and args.cycles > 3
                 with sessions() as session, session.begin():
                     if not conditional:
                         session.execute(
@@ -161,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repos", type=int, default=1000)
     parser.add_argument("--interval", type=float, default=20.0, help="seconds between cycles")
     parser.add_argument("--cap-per-minute", type=int, default=3600)
-    parser.add_argument("--cycles", type=int, default=3)
+    parser.add_argument("--cycles", type=int, default=4)
     parser.add_argument("--workers", type=int, default=16, help="polling threads")
     args = parser.parse_args(argv)
 
@@ -173,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         """Counted requests an hour in steady state at the production cadence: a poll every
         5 minutes, one of the 12 an hour with the deep scan (the cycles after the first)."""
         cheap = [c["counted"] for c in measured[1:] if not c["deep"]]
-        deep = [c["counted"] for c in measured[1:] if c["deep"]]
+        deep = [c["counted"] for c in measured[1:] if c["deep"]][-1:]  # the steady one
         cheap_cycle = sum(cheap) / len(cheap) if cheap else 0.0
         deep_cycle = sum(deep) / len(deep) if deep else cheap_cycle
         return round(11 * cheap_cycle + deep_cycle)
