@@ -59,3 +59,26 @@ def test_each_answer_is_one_write_on_a_nodelay_socket(
     assert answers[0].headers["Content-Length"] == str(len(BODY))
     assert len(writes) == 3
     assert all(nodelay != 0 and size > len(BODY) for nodelay, size in writes)
+
+
+@pytest.mark.parametrize("sandbox_class", ["github", "slack", "openai"])
+def test_every_sandbox_answers_in_one_write_on_a_nodelay_socket(
+    sandbox_class: str, writes: list[tuple[int, int]]
+) -> None:
+    """The GitHub, Slack and OpenAI sandboxes all serve through the loopback server: none
+    of them brings back the delayed-ACK stall (an unknown path is answered too)."""
+    from ci_remediator.sandbox.github import GitHubSandbox
+    from ci_remediator.sandbox.openai import OpenAISandbox
+    from ci_remediator.sandbox.slack import SlackSandbox
+
+    classes: dict[str, type[LoopbackSandbox]] = {
+        "github": GitHubSandbox,
+        "slack": SlackSandbox,
+        "openai": OpenAISandbox,
+    }
+    with classes[sandbox_class]() as sandbox, requests.Session() as session:
+        answers = [session.get(f"{sandbox.url}/no-such-path/{n}", timeout=5) for n in range(2)]
+
+    assert all(answer.content for answer in answers)  # Slack says ok: false with a 200
+    assert len(writes) == 2
+    assert all(nodelay != 0 for nodelay, _ in writes)
