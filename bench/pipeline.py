@@ -122,26 +122,9 @@ def log(message: str) -> None:
 
 
 def fresh_database() -> Any:
-    import sqlalchemy as sa
+    from bench.bench_database import fresh_database as made_anew
 
-    from ci_remediator.db import migrate
-
-    server_url, _, name = DATABASE_URL.rpartition("/")
-    admin = sa.create_engine(f"{server_url}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        exists = connection.scalar(
-            sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
-        )
-        if not exists:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    engine = sa.create_engine(DATABASE_URL)
-    with engine.begin() as connection:
-        # Everything goes, tables of older schemas and their enum types included.
-        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-        connection.execute(sa.text("CREATE SCHEMA public"))
-    migrate.upgrade(DATABASE_URL)
-    return engine
+    return made_anew(DATABASE_URL)
 
 
 def bench_config(repositories: list[str]) -> dict[str, Any]:

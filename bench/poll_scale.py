@@ -37,8 +37,8 @@ import redis  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from sqlalchemy.orm import sessionmaker  # noqa: E402
 
+from bench.bench_database import fresh_database  # noqa: E402
 from ci_remediator.coordination import RedisCoordinator  # noqa: E402
-from ci_remediator.db import migrate  # noqa: E402
 from ci_remediator.db.models import MonitoredRepository  # noqa: E402
 from ci_remediator.github.budget import RateBudget  # noqa: E402
 from ci_remediator.github.gateway import GitHubGateway  # noqa: E402
@@ -54,25 +54,6 @@ LOG = "##[error]Process completed with exit code 1.\n"
 TOKEN = "ghp_bench_poll_scale"  # noqa: S105 - the sandbox accepts any token
 
 
-def fresh_database() -> sa.Engine:
-    server_url, _, name = DATABASE_URL.rpartition("/")
-    admin = sa.create_engine(f"{server_url}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        exists = connection.scalar(
-            sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
-        )
-        if not exists:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    engine = sa.create_engine(DATABASE_URL, pool_size=32, max_overflow=8)
-    with engine.begin() as connection:
-        # Everything goes, tables of older schemas and their enum types included.
-        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-        connection.execute(sa.text("CREATE SCHEMA public"))
-    migrate.upgrade(DATABASE_URL)
-    return engine
-
-
 @dataclass(frozen=True, slots=True)
 class VariantResult:
     cycles: list[dict[str, float]]
@@ -80,7 +61,7 @@ class VariantResult:
 
 
 def run_variant(args: argparse.Namespace, *, conditional: bool) -> VariantResult:
-    engine = fresh_database()
+    engine = fresh_database(DATABASE_URL, pool_size=32, max_overflow=8)
     sessions = sessionmaker(bind=engine)
     redis.Redis.from_url(REDIS_URL).flushdb()
     coordinator = RedisCoordinator(REDIS_URL, prefix=f"bench-{int(time.time() * 1000)}")

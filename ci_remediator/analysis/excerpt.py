@@ -103,13 +103,15 @@ _SUMMARY = re.compile(
 )
 
 # A location in a test source file (`_test.go:`, `FooTest.java:`, `a.test.ts:`, `spec/x_spec.rb:`,
-# `tests/test_x.py"`) or a frame of a test function (Rust `crate::tests::name`).
-_TEST_FRAME = (
+# `tests/test_x.py"`) or a frame of a test function (Rust `  4: crate::tests::name`). The
+# classifier anchors the Rust frame at its line start; the keyword scan cannot, and need not.
+_TEST_FILE_LOCATION = (
     r"(?:_test\.go|_spec\.rb|[Tt]ests?\.(?:java|kt|cs|php)|\.(?:test|spec)\.[cm]?[jt]sx?"
     r"|/test_[A-Za-z0-9_]{1,100}\.py\"?|/tests?/[^\s:\"]{1,200}\.[A-Za-z]{1,5}\"?)"
     r"(?::|, line |\()\d"
-    r"|^\s*\d{1,4}: [\w:<>]{0,200}::tests?::\w"
 )
+_RUST_TEST_FRAME = r"\d{1,4}: [\w:<>]{0,200}::tests?::\w"
+_TEST_FRAME = _TEST_FILE_LOCATION + r"|^\s*" + _RUST_TEST_FRAME
 
 # Tier 2: diagnostics worth keeping with context. (pattern, lines after to keep)
 _DIAGNOSTICS: tuple[tuple[re.Pattern[str], int], ...] = (
@@ -345,12 +347,7 @@ _FILE_LINE_COL = r"\.[A-Za-z]{1,5}:\d+:(?:\d+:)? "
 # A numbered failure list ("  1) Calculator adds", "1) FooTest::testBar") names no keyword.
 _NUMBERED_ITEM = r"(?m:^[ \t]{0,8}\d{1,4}\) \S)"
 # Test-file frames name no keyword either ("\t/src/app/soak_test.go:23 +0x12f").
-_TEST_LOCATION = (
-    r"(?:_test\.go|_spec\.rb|[Tt]ests?\.(?:java|kt|cs|php)|\.(?:test|spec)\.[cm]?[jt]sx?"
-    r"|/test_[A-Za-z0-9_]{1,100}\.py\"?|/tests?/[^\s:\"]{1,200}\.[A-Za-z]{1,5}\"?)"
-    r"(?::|, line |\()\d"
-    r"|\d: [\w:<>]{0,200}::tests?::\w"
-)
+_TEST_LOCATION = _TEST_FILE_LOCATION + "|" + _RUST_TEST_FRAME
 _KEYWORD_SCAN = re2.compile(
     (
         "(?i:"

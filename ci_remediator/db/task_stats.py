@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -60,11 +61,7 @@ class TaskHistogram:
         return sum(self.buckets)
 
     def cumulative(self) -> list[int]:
-        running, out = 0, []
-        for observations in self.buckets:
-            running += observations
-            out.append(running)
-        return out
+        return list(accumulate(self.buckets))
 
 
 def task_histograms(session: Session) -> dict[tuple[str, str, str], TaskHistogram]:
