@@ -43,6 +43,8 @@ os.environ.pop("REDIS_URL", None)
 
 import pytest  # noqa: E402
 
+import tests.properties.profiles  # noqa: E402, F401 - registers and loads the hypothesis profile
+
 # Fixtures that reach the real Postgres or Redis: a test that uses one is an integration test
 # whatever folder it sits in (markers select what they say).
 SERVICE_FIXTURES = frozenset(

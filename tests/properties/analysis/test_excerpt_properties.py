@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from ci_remediator.analysis.excerpt import build_excerpt, clean_line, excerpt_file
 from ci_remediator.analysis.redaction import redact
+from tests.properties.profiles import examples
 
 _TEXT = st.text(
     alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FF, blacklist_characters="\x7f"),
@@ -25,7 +26,7 @@ _NOISY_LINE = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(
     before=st.lists(_NOISY_LINE, max_size=40),
     error=st.text(alphabet="abcdefghij klmnop:/.0123456789", min_size=1, max_size=80),
@@ -62,7 +63,7 @@ _LOG_LINE = st.one_of(
 )
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=examples(120), deadline=None)
 @given(
     lines=st.lists(_LOG_LINE, min_size=1, max_size=120),
     block_bytes=st.integers(min_value=1, max_value=2_000),
@@ -115,7 +116,7 @@ def _half_budget_tail(lines: list[str], budget: int) -> list[str]:
     return kept[::-1]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(
     earlier=st.lists(st.lists(_STEP_LINE, max_size=30), max_size=3),
     failing=st.lists(_STEP_LINE, min_size=1, max_size=200),

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from ci_remediator.analysis import redaction
 from ci_remediator.analysis.redaction import MIN_KNOWN_SECRET_CHARS, redact
+from tests.properties.profiles import examples
 
 # Values shaped like webhook and signing secrets (no prefix, any printable character but the
 # "[" a marker starts with, which `register_known_secrets` may refuse).
@@ -33,7 +34,7 @@ def _registered(values: list[str]) -> redaction._KnownSecrets:
         redaction._known = saved
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(
     values=st.lists(_VALUES, min_size=1, max_size=3),
     pieces=st.lists(_TEXT, min_size=1, max_size=4),

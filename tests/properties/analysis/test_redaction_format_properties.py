@@ -9,6 +9,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from ci_remediator.analysis.redaction import redact
+from tests.properties.profiles import examples
 
 _ALNUM = string.ascii_letters + string.digits
 _B64 = _ALNUM + "+/"
@@ -36,7 +37,7 @@ _PREFIX = st.tuples(_FILLER, st.sampled_from([" ", "\n", "=", ": ", "'", '"', "(
 _SUFFIX = st.tuples(st.sampled_from([" ", "\n", "'", '"', ")", ",", ";"]), _FILLER).map("".join)
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(prefix=_PREFIX, token=TOKENS, suffix=_SUFFIX)
 def test_generated_token_never_survives(prefix: str, token: str, suffix: str) -> None:
     secret = token.rsplit("/", 1)[-1]  # a webhook URL's host and ids may stay
@@ -64,7 +65,7 @@ _KEY_LINE = _chars(_B64, 64).filter(
 )
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(
     body=st.lists(_KEY_LINE, min_size=4, max_size=12),
     before=st.lists(st.sampled_from(["Done", "ok", "Copying key", "", "step 3"]), max_size=3),
@@ -93,7 +94,7 @@ DETECT_SECRETS_TOKENS = st.one_of(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(prefix=_PREFIX, token=DETECT_SECRETS_TOKENS, suffix=_SUFFIX)
 def test_tokens_only_detect_secrets_knows_never_survive(
     prefix: str, token: str, suffix: str

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ci_remediator.analysis.redaction import redact
+from tests.properties.profiles import examples
 
 _ALNUM = string.ascii_letters + string.digits
 _UPPER_ALNUM = string.ascii_uppercase + string.digits
@@ -44,7 +45,7 @@ _PREFIX = st.tuples(_FILLER, st.sampled_from([" ", "\n", "=", ": ", "'", '"', "(
 _SUFFIX = st.tuples(st.sampled_from([" ", "\n", "'", '"', ")", ",", ";"]), _FILLER).map("".join)
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(prefix=_PREFIX, token=TOKENS, suffix=_SUFFIX)
 def test_generated_token_never_survives(prefix: str, token: str, suffix: str) -> None:
     redacted = redact(prefix + token + suffix)
@@ -58,7 +59,7 @@ _PAIR_NAMES = st.sampled_from(
 _PAIR_VALUES = _chars(_ALNUM + "!#$%*+-./@^_~", 8, 40)
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(
     prefix=_PREFIX,
     name=_PAIR_NAMES,
