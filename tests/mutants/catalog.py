@@ -8,17 +8,7 @@ stays readable and breaks loudly when the code it targets moves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class Mutant:
-    name: str
-    path: str
-    old: str
-    new: str
-    tests: tuple[str, ...]
-
+from tests.mutants.mutant import Mutant
 
 GATE_RULES = ("tests/integration/test_gate_rules.py",)
 SAFETY_PROPERTIES = ("tests/properties/test_safety_properties.py",)
