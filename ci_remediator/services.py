@@ -26,6 +26,7 @@ from ci_remediator.db.session import session_factory
 from ci_remediator.github.budget import RateBudget
 from ci_remediator.github.credentials import GitHubCredential, credential_from_settings
 from ci_remediator.github.gateway import GitHubGateway
+from ci_remediator.github.read_cache import MemoryReadCache, ReadCache, RedisReadCache
 from ci_remediator.notify.console import ConsoleNotifier
 from ci_remediator.notify.messages import SystemAlert
 from ci_remediator.notify.notifier import Notifier, raise_alert
@@ -90,6 +91,17 @@ class Services:
             max_per_minute=self.config.file.github_max_requests_per_minute,
         )
 
+    @cached_property
+    def github_read_cache(self) -> ReadCache:
+        """Shared by every worker through the broker's Redis; one process's own otherwise."""
+        settings = self.config.settings
+        if settings.broker_url and settings.broker_url.startswith(("redis://", "rediss://")):
+            client = settings.redis_tls.client(
+                settings.broker_url, socket_timeout=2, socket_connect_timeout=2
+            )
+            return RedisReadCache(client, prefix="ci-remediator:github-read")
+        return MemoryReadCache()
+
     @property
     def gateway(self) -> GitHubGateway:
         """One per thread: PyGithub's requester keeps per-instance connection state."""
@@ -99,6 +111,8 @@ class Services:
                 base_url=self.config.settings.github_api_url,
                 auth=self.github_credential.auth(),
                 budget=self.github_budget,
+                read_cache=self.github_read_cache,
+                cache_scope=self.github_credential.fingerprint,
             )
             self._local.gateway = gateway
         return gateway

@@ -37,6 +37,8 @@ class RemediationTarget:
     parameters: Mapping[str, Any] = field(default_factory=dict)
     result: Mapping[str, Any] = field(default_factory=dict)
     issue: IssueDraft | None = None
+    # The run as the execute step read it just before (reruns): the action need not ask again.
+    latest: RunInfo | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,7 +39,7 @@ class Rerun:
     clears_caches: bool = False
 
     def execute(self, gateway: GitHubGateway, target: RemediationTarget) -> Executed:
-        latest = gateway.get_run(target.repository, target.run_id)
+        latest = target.latest or gateway.get_run(target.repository, target.run_id)
         if latest.run_attempt >= target.target_attempt:
             # A redelivered task after GitHub acted (the worker died before the commit).
             return Executed(

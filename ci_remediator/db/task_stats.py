@@ -1,9 +1,11 @@
 """Task execution totals (`TaskStat`): what the workers add after each run, what `/metrics`
-reads. One small transaction per run, two upserts: the duration bucket and the wait bucket."""
+reads. Runs are added up in the worker process first (`PendingTaskStats`) and written as one
+upsert per (task, outcome, kind, bucket) they touched."""
 
 from __future__ import annotations
 
 import bisect
+import threading
 from dataclasses import dataclass, field
 from itertools import accumulate
 
@@ -24,31 +26,66 @@ def bucket_of(seconds: float) -> int:
     return bisect.bisect_left(TASK_BUCKETS, seconds)
 
 
-def record_task_run(
-    session: Session, *, task: str, outcome: str, duration_s: float, wait_s: float | None
-) -> None:
-    """Add one run of `task` that ended in `outcome` (succeeded, retried, failed)."""
-    observed = [(DURATION, max(0.0, duration_s))]
-    if wait_s is not None:
-        observed.append((WAIT, max(0.0, wait_s)))
-    for kind, seconds in observed:
-        insert = dialect_insert(session, TaskStat).values(
-            task=task,
-            outcome=outcome,
-            kind=kind,
-            bucket=bucket_of(seconds),
-            observations=1,
-            seconds=seconds,
-        )
-        session.execute(
-            insert.on_conflict_do_update(
-                index_elements=["task", "outcome", "kind", "bucket"],
-                set_={
-                    "observations": TaskStat.observations + 1,
-                    "seconds": TaskStat.seconds + insert.excluded.seconds,
-                },
+StatKey = tuple[str, str, str, int]  # task, outcome, kind, bucket
+
+
+class PendingTaskStats:
+    """Task runs not yet written: observations and seconds per (task, outcome, kind, bucket).
+    Thread-safe (a worker's pool threads and its flush timer share one)."""
+
+    def __init__(self) -> None:
+        self._totals: dict[StatKey, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def add(self, *, task: str, outcome: str, duration_s: float, wait_s: float | None) -> None:
+        """One run of `task` that ended in `outcome` (succeeded, retried, failed)."""
+        observed = [(DURATION, max(0.0, duration_s))]
+        if wait_s is not None:
+            observed.append((WAIT, max(0.0, wait_s)))
+        with self._lock:
+            for kind, seconds in observed:
+                total = self._totals.setdefault((task, outcome, kind, bucket_of(seconds)), [0, 0.0])
+                total[0] += 1
+                total[1] += seconds
+
+    def take(self) -> PendingTaskStats:
+        """Everything pending, moved to a new instance (this one starts empty)."""
+        taken = PendingTaskStats()
+        with self._lock:
+            taken._totals, self._totals = self._totals, {}
+        return taken
+
+    def merge(self, other: PendingTaskStats) -> None:
+        with self._lock:
+            for key, (observations, seconds) in other._totals.items():
+                total = self._totals.setdefault(key, [0, 0.0])
+                total[0] += observations
+                total[1] += seconds
+
+    def __bool__(self) -> bool:
+        return bool(self._totals)
+
+    def write(self, session: Session) -> None:
+        """Add every pending total to its row (in key order: concurrent flushes of several
+        processes take the rows' locks in the same order, so they never deadlock)."""
+        for (task, outcome, kind, bucket), (observations, seconds) in sorted(self._totals.items()):
+            insert = dialect_insert(session, TaskStat).values(
+                task=task,
+                outcome=outcome,
+                kind=kind,
+                bucket=bucket,
+                observations=int(observations),
+                seconds=seconds,
             )
-        )
+            session.execute(
+                insert.on_conflict_do_update(
+                    index_elements=["task", "outcome", "kind", "bucket"],
+                    set_={
+                        "observations": TaskStat.observations + insert.excluded.observations,
+                        "seconds": TaskStat.seconds + insert.excluded.seconds,
+                    },
+                )
+            )
 
 
 @dataclass(slots=True)

@@ -40,6 +40,7 @@ from ci_remediator.github.errors import (
     TransientGitHubError,
     error_for_response,
 )
+from ci_remediator.github.read_cache import CachedRead, ReadCache
 from ci_remediator.github.values import (
     CreatedIssue,
     DeepScan,
@@ -47,9 +48,16 @@ from ci_remediator.github.values import (
     JobInfo,
     RunInfo,
     RunsPage,
+    approvals_fields,
+    branch_fields,
     issue_info,
     job_info,
+    jobs_list_fields,
+    last_success_before,
+    newer_than,
+    run_fields,
     run_info,
+    runs_list_fields,
 )
 
 __all__ = [
@@ -72,6 +80,8 @@ T = TypeVar("T")
 _LOG_GONE_STATUSES = frozenset({403, 404, 410})  # 403: the signed blob link expired
 _LOG_STREAM_CHUNK_BYTES = 1 << 20
 READ_ATTEMPTS = 3
+# How many of a branch's newest runs one read brings (GitHub allows up to 100 a page).
+BRANCH_RUNS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,13 +112,20 @@ class GitHubGateway:
         timeout_s: float = 15.0,
         per_page: int = 100,
         read_retry_wait_s: float = 0.5,
+        read_cache: ReadCache | None = None,
+        cache_scope: str = "",
     ) -> None:
+        """`read_cache` makes the reads of runs, attempts, jobs, branches and reviews
+        conditional on what was last read at the URL; `cache_scope` keeps one credential's
+        entries apart from another's."""
         if token and auth is not None:
             raise ValueError("give a token or an auth, not both")
         self._timeout_s = timeout_s
         self._per_page = per_page
         self._budget = budget
         self._read_retry_wait_s = read_retry_wait_s
+        self._read_cache = read_cache
+        self._cache_scope = f"{cache_scope}|{base_url.rstrip('/')}|"
         self._github = github.Github(
             base_url=base_url.rstrip("/"),
             auth=auth if auth is not None else github.Auth.Token(token) if token else None,
@@ -215,65 +232,68 @@ class GitHubGateway:
         return DeepScan(runs=tuple(found), etags=tuple(fresh), pages_unchanged=unchanged)
 
     def get_run(self, repository: str, run_id: int) -> RunInfo:
-        answer = self._read(
-            "GET", f"/repos/{repository}/actions/runs/{run_id}", f"get run {repository}#{run_id}"
+        answer = self._fresh(
+            f"/repos/{repository}/actions/runs/{run_id}",
+            f"get run {repository}#{run_id}",
+            project=run_fields,
         )
         return run_info(repository, answer.data)
 
     def get_run_attempt(self, repository: str, run_id: int, attempt: int) -> RunInfo:
-        answer = self._read(
-            "GET",
+        answer = self._fresh(
             f"/repos/{repository}/actions/runs/{run_id}/attempts/{attempt}",
             f"get run {repository}#{run_id} attempt {attempt}",
+            project=run_fields,
         )
         return run_info(repository, answer.data)
+
+    def branch_runs(self, repository: str, *, workflow_id: int, branch: str) -> tuple[RunInfo, ...]:
+        """The newest runs of the workflow on the branch (any status), newest first: one read
+        that answers "is there a newer run?", "which attempt is this run at now?" and "which
+        run passed last?", asked conditionally (the execute step's re-check is a free 304
+        when nothing moved since the analysis)."""
+        answer = self._fresh(
+            f"/repos/{repository}/actions/workflows/{workflow_id}/runs",
+            f"list runs of workflow {workflow_id} on {branch} in {repository}",
+            params={"branch": branch, "per_page": str(BRANCH_RUNS)},
+            project=runs_list_fields,
+        )
+        return tuple(run_info(repository, data) for data in answer.data.get("workflow_runs", ()))
 
     def last_successful_run(
         self, repository: str, *, workflow_id: int, branch: str | None, before: datetime
     ) -> RunInfo | None:
-        """The newest successful run of the workflow on the branch created before `before`."""
-        params = {"status": "success", "per_page": "10"}
+        """The newest successful run of the workflow created before `before`: among the
+        branch's newest runs (`branch_runs`) when there is a branch."""
         if branch:
-            params["branch"] = branch
-        answer = self._read(
-            "GET",
+            listed = self.branch_runs(repository, workflow_id=workflow_id, branch=branch)
+            return last_success_before(listed, before)
+        answer = self._fresh(
             f"/repos/{repository}/actions/workflows/{workflow_id}/runs",
             f"find the last successful run of workflow {workflow_id} in {repository}",
-            params=params,
+            params={"status": "success", "per_page": "10"},
+            project=runs_list_fields,
         )
-        for data in answer.data.get("workflow_runs", ()):
-            run = run_info(repository, data)
-            if run.succeeded and run.created_at < before:
-                return run
-        return None
+        listed = tuple(run_info(repository, data) for data in answer.data.get("workflow_runs", ()))
+        return last_success_before(listed, before)
 
     def newer_run(self, run: RunInfo) -> RunInfo | None:
         """A run of the same workflow on the same branch created after `run`, if any: the run
         that decides now whether the branch is green, so re-running `run` would be waste."""
         if not run.head_branch:
             return None
-        answer = self._read(
-            "GET",
-            f"/repos/{run.repository}/actions/workflows/{run.workflow_id}/runs",
-            f"look for a newer run of workflow {run.workflow_id} in {run.repository}",
-            params={"branch": run.head_branch, "per_page": "5"},
+        listed = self.branch_runs(
+            run.repository, workflow_id=run.workflow_id, branch=run.head_branch
         )
-        for data in answer.data.get("workflow_runs", ()):
-            other = run_info(run.repository, data)
-            if other.run_id != run.run_id and (other.created_at, other.run_id) > (
-                run.created_at,
-                run.run_id,
-            ):
-                return other
-        return None
+        return newer_than(listed, run)
 
     def branch_head(self, repository: str, branch: str) -> str | None:
         """The commit `branch` points at now; None when GitHub has no such branch (deleted)."""
         try:
-            answer = self._read(
-                "GET",
+            answer = self._fresh(
                 f"/repos/{repository}/branches/{quote(branch, safe='/')}",
                 f"read the head of {branch} in {repository}",
+                project=branch_fields,
             )
         except PermanentGitHubError as error:
             if error.status == 404 and not isinstance(error, AuthenticationError):
@@ -284,10 +304,10 @@ class GitHubGateway:
     def run_deployment_environments(self, repository: str, run_id: int) -> tuple[str, ...]:
         """The deployment environments the run's jobs asked to deploy to, from GitHub's review
         history of the run (environments with protection rules record a review there)."""
-        answer = self._read(
-            "GET",
+        answer = self._fresh(
             f"/repos/{repository}/actions/runs/{run_id}/approvals",
             f"list deployment reviews of {repository}#{run_id}",
+            project=approvals_fields,
         )
         names = (
             environment.get("name")
@@ -306,7 +326,8 @@ class GitHubGateway:
         path = f"/repos/{repository}/actions/runs/{run_id}/attempts/{attempt}/jobs"
         action = f"list jobs of {repository}#{run_id} attempt {attempt}"
         jobs: list[JobInfo] = []
-        for data in self._paginate(path, {"per_page": str(self._per_page)}, "jobs", action):
+        params = {"per_page": str(self._per_page)}
+        for data in self._paginate(path, params, "jobs", action, project=jobs_list_fields):
             jobs.append(job_info(data))
         return jobs
 
@@ -534,15 +555,62 @@ class GitHubGateway:
         )
 
     def _paginate(
-        self, path: str, params: dict[str, str], list_key: str | None, action: str
+        self,
+        path: str,
+        params: dict[str, str],
+        list_key: str | None,
+        action: str,
+        *,
+        project: Callable[[Any], Any] | None = None,
     ) -> Iterator[Any]:
         url: str | None = path
         query: dict[str, str] | None = params
         while url is not None:
-            answer = self._read("GET", url, action, params=query)
+            answer = (
+                self._fresh(url, action, params=query, project=project)
+                if project is not None
+                else self._read("GET", url, action, params=query)
+            )
             items = answer.data if list_key is None else answer.data.get(list_key, ())
             yield from items
             url, query = _next_link(answer.headers.get("link")), None
+
+    def _fresh(
+        self,
+        path: str,
+        action: str,
+        *,
+        params: dict[str, str] | None = None,
+        project: Callable[[Any], Any],
+    ) -> _Answer:
+        """A GET answered with `project(body)`: asked conditionally on the read cache's ETag
+        for the URL, so an unchanged resource comes back as a free 304 and the cached
+        projection."""
+        if self._read_cache is None:
+            answer = self._read("GET", path, action, params=params)
+            return _Answer(answer.status, answer.headers, project(answer.data))
+        url = path if not params else f"{path}?{urlencode(params)}"
+        key = self._cache_scope + url
+        cached = self._read_cache.get(key)
+        answer = self._read(
+            "GET",
+            path,
+            action,
+            params=params,
+            headers={"If-None-Match": cached.etag} if cached else None,
+            expect=(304,) if cached else (),
+        )
+        if answer.status == 304 and cached is not None:
+            headers = dict(answer.headers)
+            if cached.next_url:
+                headers["link"] = f'<{cached.next_url}>; rel="next"'
+            return _Answer(200, headers, cached.data)
+        data = project(answer.data)
+        etag = answer.headers.get("etag")
+        if etag:
+            next_url = _next_link(answer.headers.get("link"))
+            self._read_cache.put(key, CachedRead(etag, data, next_url))
+        return _Answer(answer.status, answer.headers, data)
 
     def _read(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -154,3 +155,82 @@ def job_info(data: dict[str, Any]) -> JobInfo:
         failed_steps=failed_steps,
         html_url=str(data.get("html_url") or ""),
     )
+
+
+# What `run_info` and `job_info` read, and nothing else: the read cache keeps these projections
+# (no commit message, no free text beyond the names the failure rows hold anyway).
+_RUN_KEYS = (
+    "id",
+    "run_attempt",
+    "name",
+    "display_title",
+    "workflow_id",
+    "event",
+    "head_branch",
+    "head_sha",
+    "status",
+    "conclusion",
+    "html_url",
+    "created_at",
+    "updated_at",
+    "path",
+)
+
+
+def run_fields(data: dict[str, Any]) -> dict[str, Any]:
+    fields = {key: data[key] for key in _RUN_KEYS if key in data}
+    for key in ("actor", "triggering_actor"):
+        if isinstance(data.get(key), dict):
+            fields[key] = {"login": data[key].get("login")}
+    if isinstance(data.get("head_repository"), dict):
+        fields["head_repository"] = {"full_name": data["head_repository"].get("full_name")}
+    return fields
+
+
+def runs_list_fields(data: dict[str, Any]) -> dict[str, Any]:
+    return {"workflow_runs": [run_fields(run) for run in data.get("workflow_runs") or ()]}
+
+
+def jobs_list_fields(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "jobs": [
+            {
+                "id": job["id"],
+                "name": job.get("name"),
+                "conclusion": job.get("conclusion"),
+                "html_url": job.get("html_url"),
+                "steps": [
+                    {"name": step.get("name"), "conclusion": step.get("conclusion")}
+                    for step in job.get("steps") or ()
+                    if step.get("conclusion") in _FAILED_STEP_CONCLUSIONS
+                ],
+            }
+            for job in data.get("jobs") or ()
+        ]
+    }
+
+
+def branch_fields(data: dict[str, Any]) -> dict[str, Any]:
+    return {"commit": {"sha": data["commit"]["sha"]}}
+
+
+def approvals_fields(data: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    return [
+        {"environments": [{"name": env.get("name")} for env in review.get("environments") or ()]}
+        for review in data or ()
+    ]
+
+
+def newer_than(listed: Sequence[RunInfo], run: RunInfo) -> RunInfo | None:
+    """The first of `listed` created after `run` (ties broken by run id), if any."""
+    for other in listed:
+        if other.run_id != run.run_id and (other.created_at, other.run_id) > (
+            run.created_at,
+            run.run_id,
+        ):
+            return other
+    return None
+
+
+def last_success_before(listed: Sequence[RunInfo], before: datetime) -> RunInfo | None:
+    return next((run for run in listed if run.succeeded and run.created_at < before), None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ci_remediator.db.breaker_trips import organization_of
@@ -199,21 +199,23 @@ TITLES = {
 def build_stage_message(
     session: Session, *, failure_id: int, event: StageEvent
 ) -> StageMessage | None:
-    failure = session.get(Failure, failure_id)
-    if failure is None:
+    # One round trip for the failure and everything a stage message may mention (each of
+    # analysis, gate decision and approval is unique per failure; the newest remediation).
+    newest_remediation = (
+        select(func.max(Remediation.id)).where(Remediation.failure_id == failure_id)
+    ).scalar_subquery()
+    row = session.execute(
+        select(Failure, Analysis, GateDecision, ApprovalRequest, Remediation)
+        .outerjoin(Analysis, Analysis.failure_id == Failure.id)
+        .outerjoin(GateDecision, GateDecision.failure_id == Failure.id)
+        .outerjoin(ApprovalRequest, ApprovalRequest.failure_id == Failure.id)
+        .outerjoin(Remediation, Remediation.id == newest_remediation)
+        .where(Failure.id == failure_id)
+    ).first()
+    if row is None:
         return None
+    failure, analysis, decision, approval, remediation = row
     run = f"{failure.repository} · {failure.workflow_name} #{failure.run_id}/{failure.run_attempt}"
-    analysis = session.scalar(select(Analysis).where(Analysis.failure_id == failure_id))
-    decision = session.scalar(select(GateDecision).where(GateDecision.failure_id == failure_id))
-    approval = session.scalar(
-        select(ApprovalRequest).where(ApprovalRequest.failure_id == failure_id)
-    )
-    remediation = session.scalar(
-        select(Remediation)
-        .where(Remediation.failure_id == failure_id)
-        .order_by(Remediation.id.desc())
-        .limit(1)
-    )
     if event is StageEvent.BURST:
         return _burst_message(session, failure=failure, analysis=analysis)
     lines = (

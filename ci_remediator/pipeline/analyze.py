@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import partial
@@ -49,6 +50,7 @@ from ci_remediator.github.errors import (
     PermanentGitHubError,
     RateLimitedError,
 )
+from ci_remediator.github.values import last_success_before
 from ci_remediator.pipeline.superseded import supersession
 
 if TYPE_CHECKING:
@@ -152,13 +154,14 @@ def analyze_failure(
     started = time.monotonic()
     # GitHub is read before any row is touched: reads are harmless to repeat, and no lock is
     # held while waiting on the network.
-    run = _confirmed_run(gateway, failure)
+    run, branch_runs = _confirmed_run(gateway, failure)
     jobs, rules_only, fingerprint = _rules_pass(
         gateway,
         run,
         knowledge_base=knowledge_base,
         budget_chars=budget_chars,
         max_log_bytes=max_log_bytes,
+        branch_runs=branch_runs,
     )
     cached = recent_analysis(session, fingerprint=fingerprint, days=llm_config.cache_days)
     if cached is not None:
@@ -227,6 +230,7 @@ def _rules_pass(
     knowledge_base: KnowledgeBase,
     budget_chars: int,
     max_log_bytes: int,
+    branch_runs: Sequence[RunInfo] = (),
 ) -> tuple[list[JobInfo], list[AnalysisResult], str]:
     """The attempt's failed jobs, the rules' answer for each, and the fingerprint.
 
@@ -234,7 +238,7 @@ def _rules_pass(
     line hashes) is held, whatever the log's size.
     """
     jobs = gateway.list_failed_jobs(run.repository, run.run_id, run.run_attempt)
-    baselines = _baselines(gateway, run, [job.name for job in jobs], max_log_bytes)
+    baselines = _baselines(gateway, run, [job.name for job in jobs], max_log_bytes, branch_runs)
     rules_only = []
     for job in jobs:
         excerpt = gateway.read_job_log(
@@ -287,11 +291,29 @@ def diagnose_attempt(
     return AttemptDiagnosis(nothing, fingerprint)
 
 
-def _confirmed_run(gateway: GitHubGateway, failure: Failure) -> RunInfo:
-    """The attempt as the API describes it now, with what the gate needs from GitHub. A webhook
-    payload is never acted on as is: GitHub signs only the body, so what it says is re-read
-    before anything follows from it."""
-    run = gateway.get_run_attempt(failure.repository, failure.run_id, failure.run_attempt)
+def _confirmed_run(gateway: GitHubGateway, failure: Failure) -> tuple[RunInfo, tuple[RunInfo, ...]]:
+    """The attempt as the API describes it now, with what the gate needs from GitHub, and the
+    branch's newest runs of the workflow it was read from.
+
+    A webhook payload is never acted on as is: GitHub signs only the body, so what it says is
+    re-read before anything follows from it. One read of the branch's newest runs confirms the
+    attempt (when it is still the run's latest), finds a newer run and the baseline; the
+    attempt itself is read only when the list does not show it.
+    """
+    branch_runs: tuple[RunInfo, ...] = ()
+    listed = (failure.head_branch, failure.workflow_id)
+    if failure.head_branch:
+        branch_runs = gateway.branch_runs(
+            failure.repository, workflow_id=failure.workflow_id, branch=failure.head_branch
+        )
+    run = next(
+        (
+            listed
+            for listed in branch_runs
+            if listed.run_id == failure.run_id and listed.run_attempt == failure.run_attempt
+        ),
+        None,
+    ) or gateway.get_run_attempt(failure.repository, failure.run_id, failure.run_attempt)
     if not run.failed:
         raise PermanentGitHubError(
             f"{failure.repository}#{failure.run_id} attempt {failure.run_attempt} is "
@@ -304,18 +326,24 @@ def _confirmed_run(gateway: GitHubGateway, failure: Failure) -> RunInfo:
     failure.html_url = run.html_url
     failure.event = run.event or failure.event
     failure.head_repository = run.head_repository
-    failure.workflow_path = run.workflow_path
+    failure.workflow_path = run.workflow_path or failure.workflow_path
     failure.deployment_environments = list(
         gateway.run_deployment_environments(failure.repository, failure.run_id)
     )
-    superseded = supersession(gateway, run)
+    # The list answers for the run only if the API agrees on its branch and workflow.
+    same_list = branch_runs and listed == (run.head_branch, run.workflow_id)
+    superseded = supersession(gateway, run, branch_runs=branch_runs if same_list else None)
     failure.superseded_by_run_id = superseded.run_id
     failure.superseded_by_commit = superseded.commit
-    return run
+    return run, branch_runs if same_list else ()
 
 
 def _baselines(
-    gateway: GitHubGateway, run: RunInfo, job_names: list[str], max_log_bytes: int
+    gateway: GitHubGateway,
+    run: RunInfo,
+    job_names: list[str],
+    max_log_bytes: int,
+    branch_runs: Sequence[RunInfo] = (),
 ) -> dict[str, frozenset[int]]:
     """The line hashes (`baseline_hashes`) of the same jobs' logs in the last successful run
     of the workflow on the same branch.
@@ -325,11 +353,15 @@ def _baselines(
     if not job_names:
         return {}
     try:
-        baseline = gateway.last_successful_run(
-            run.repository,
-            workflow_id=run.workflow_id,
-            branch=run.head_branch,
-            before=run.created_at,
+        baseline = (
+            last_success_before(branch_runs, run.created_at)
+            if branch_runs
+            else gateway.last_successful_run(
+                run.repository,
+                workflow_id=run.workflow_id,
+                branch=run.head_branch,
+                before=run.created_at,
+            )
         )
         if baseline is None:
             return {}

@@ -35,6 +35,7 @@ from ci_remediator.policy.catalog import RERUNS
 
 if TYPE_CHECKING:
     from ci_remediator.github.gateway import GitHubGateway
+    from ci_remediator.github.values import RunInfo
 
 ACTOR = "executor"
 
@@ -50,7 +51,9 @@ def latest_remediation(session: Session, failure_id: int) -> Remediation | None:
     )
 
 
-def target_of(remediation: Remediation, *, issue: IssueDraft | None = None) -> RemediationTarget:
+def target_of(
+    remediation: Remediation, *, issue: IssueDraft | None = None, latest: RunInfo | None = None
+) -> RemediationTarget:
     return RemediationTarget(
         repository=remediation.repository,
         run_id=remediation.run_id,
@@ -60,6 +63,7 @@ def target_of(remediation: Remediation, *, issue: IssueDraft | None = None) -> R
         parameters=dict(remediation.parameters or {}),
         result=dict(remediation.result or {}),
         issue=issue,
+        latest=latest,
     )
 
 
@@ -95,10 +99,10 @@ def execute_remediation(
         raise LookupError(f"failure {failure_id} is executing without a remediation row")
 
     if remediation.status is RemediationStatus.PENDING:
-        newer = (
-            _superseded_since_the_gate(gateway, remediation)
+        latest, newer = (
+            _superseded_since_the_gate(gateway, remediation, failure)
             if remediation.action in RERUNS
-            else None
+            else (None, None)
         )
         if newer is not None:
             # An approval can come hours after the gate: by then a newer run may decide.
@@ -115,7 +119,7 @@ def execute_remediation(
             else None
         )
         try:
-            executed = action.execute(gateway, target_of(remediation, issue=issue))
+            executed = action.execute(gateway, target_of(remediation, issue=issue, latest=latest))
         except PermanentGitHubError as refused:
             if isinstance(refused, AuthenticationError):
                 raise  # our credential, not the request: the task's error handling decides
@@ -145,13 +149,24 @@ def execute_remediation(
     return StepResult((FollowUp(Step.VERIFY, failure_id, countdown_s=verify_after_s),))
 
 
-def _superseded_since_the_gate(gateway: GitHubGateway, remediation: Remediation) -> str | None:
-    """Why a newer run or commit decides now, unless this remediation's attempt exists
-    already (a redelivered task after GitHub acted: the action says so, not this)."""
-    run = gateway.get_run(remediation.repository, remediation.run_id)
+def _superseded_since_the_gate(
+    gateway: GitHubGateway, remediation: Remediation, failure: Failure
+) -> tuple[RunInfo, str | None]:
+    """The run now, and why a newer run or commit decides now, unless this remediation's
+    attempt exists already (a redelivered task after GitHub acted: the action says so, not
+    this). The branch's newest runs were read by the analysis moments ago, so asking again is
+    a free 304 unless something moved."""
+    listed: tuple[RunInfo, ...] = ()
+    if failure.head_branch:
+        listed = gateway.branch_runs(
+            remediation.repository, workflow_id=failure.workflow_id, branch=failure.head_branch
+        )
+    run = next((run for run in listed if run.run_id == remediation.run_id), None)
+    if run is None or run.head_branch != failure.head_branch:
+        run, listed = gateway.get_run(remediation.repository, remediation.run_id), ()
     if run.run_attempt >= remediation.target_attempt:
-        return None
-    return supersession(gateway, run).describe(run.head_branch)
+        return run, None
+    return run, supersession(gateway, run, branch_runs=listed or None).describe(run.head_branch)
 
 
 def _refused(

@@ -4,8 +4,11 @@ past the run's commit (a rerun would test code the branch no longer holds)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from ci_remediator.github.values import newer_than
 
 if TYPE_CHECKING:
     from ci_remediator.github.gateway import GitHubGateway
@@ -25,8 +28,12 @@ class Supersession:
         return None
 
 
-def supersession(gateway: GitHubGateway, run: RunInfo) -> Supersession:
-    newer = gateway.newer_run(run)
+def supersession(
+    gateway: GitHubGateway, run: RunInfo, *, branch_runs: Sequence[RunInfo] | None = None
+) -> Supersession:
+    """`branch_runs`: the branch's newest runs of the workflow, when the caller read them
+    already (`GitHubGateway.branch_runs`)."""
+    newer = gateway.newer_run(run) if branch_runs is None else newer_than(branch_runs, run)
     if newer is not None:
         return Supersession(run_id=newer.run_id)
     # A fork's branch lives in the fork: the base repository's branch of that name is another.

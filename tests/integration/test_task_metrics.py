@@ -7,9 +7,10 @@ import re
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ci_remediator.db.models import TaskStat
-from ci_remediator.db.task_stats import DURATION, WAIT
+from ci_remediator.db.task_stats import DURATION, WAIT, PendingTaskStats, bucket_of
 from ci_remediator.sandbox.github import GitHubSandbox
 from ci_remediator.sandbox.scenarios import install_demo_scenario
 from ci_remediator.services import Services
@@ -76,3 +77,35 @@ def test_every_task_run_is_timed_and_exposed(
         > 0
     )
     assert _sample(body, "ci_remediator_task_queue_wait_seconds_count", task="analyze") == analyzed
+
+
+def test_pending_runs_are_written_as_one_upsert_per_bucket_and_add_up(db_session: Session) -> None:
+    pending = PendingTaskStats()
+    for duration in (0.002, 0.003, 7.0):
+        pending.add(task="gate", outcome="succeeded", duration_s=duration, wait_s=None)
+    pending.add(task="gate", outcome="retried", duration_s=0.002, wait_s=0.5)
+    taken = pending.take()
+    assert not pending
+
+    taken.write(db_session)
+    taken.write(db_session)  # a second flush of the same totals adds to the rows
+
+    rows = {
+        (row.outcome, row.kind, row.bucket): (row.observations, round(row.seconds, 3))
+        for row in db_session.scalars(select(TaskStat).where(TaskStat.task == "gate"))
+    }
+    assert rows == {
+        ("succeeded", DURATION, bucket_of(0.002)): (4, 0.01),
+        ("succeeded", DURATION, bucket_of(7.0)): (2, 14.0),
+        ("retried", DURATION, bucket_of(0.002)): (2, 0.004),
+        ("retried", WAIT, bucket_of(0.5)): (2, 1.0),
+    }
+
+
+def test_totals_a_refused_flush_kept_are_merged_back() -> None:
+    pending = PendingTaskStats()
+    pending.add(task="gate", outcome="succeeded", duration_s=0.1, wait_s=None)
+    kept = pending.take()
+    pending.add(task="gate", outcome="succeeded", duration_s=0.1, wait_s=None)
+    pending.merge(kept)
+    assert pending._totals == {("gate", "succeeded", DURATION, bucket_of(0.1)): [2, 0.2]}
