@@ -10,6 +10,8 @@ Retries live here and only here: PyGithub's own retry and sleep-between-requests
 Reads are retried with tenacity (3 attempts, exponential backoff with jitter); a mutating call
 is never re-sent blindly: the caller checks what GitHub did first (see `actions.executor`).
 Callers get plain frozen values (`RunInfo`, `JobInfo`, `RunsPage`), never PyGithub objects.
+Reads of runs, attempts, jobs, branch heads and deployment reviews are conditional on the
+shared read cache (`read_cache`): GitHub's 304s cost no primary rate budget.
 """
 
 from __future__ import annotations
