@@ -17,6 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PROPERTY_DIR = ROOT / "tests" / "properties"
 TABLE_PATH = ROOT / "docs" / "PROPERTIES.md"
+# The mutation-testing section, kept by hand (survivor triage), appended to the table.
+MUTANTS_SECTION = ROOT / "tests" / "mutants" / "survivors.md"
 MINIMUM_PROPERTIES = 66
 
 # The product README's "Correctness Properties", group by group, in its order: numbers 1-59.
@@ -221,7 +223,7 @@ def render(found: list[PropertyTest]) -> str:
     lines.append("")
     lines.append(f"{len({p.number for p in found})} properties, {len(found)} tests.")
     lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines) + "\n" + MUTANTS_SECTION.read_text(encoding="utf-8")
 
 
 def main() -> int:
