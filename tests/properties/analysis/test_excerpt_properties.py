@@ -37,6 +37,8 @@ _NOISY_LINE = st.one_of(
 def test_budget_holds_and_first_error_survives(
     before: list[str], error: str, after: list[str], budget: int, stamped: bool
 ) -> None:
+    """Property 73 (Excerpt): for any log the excerpt stays within its budget and keeps the first
+    error line."""
     error_line = f"##[error]{error}"
     lines = ["##[group]Run make test", "##[endgroup]", *before, error_line, *after]
     if stamped:
@@ -77,6 +79,8 @@ def test_streaming_a_file_in_any_blocks_gives_the_in_memory_excerpt(
     budget: int,
     crlf: bool,
 ) -> None:
+    """Property 74 (Excerpt): streaming a log in blocks of any sizes gives exactly the in-memory
+    excerpt."""
     text = "\ufeff" + "\n".join(lines) + "\n"
     path = tmp_path_factory.mktemp("log") / "job.log"
     path.write_bytes(text.replace("\n", "\r\n" if crlf else "\n").encode("utf-8"))
@@ -127,7 +131,10 @@ def _half_budget_tail(lines: list[str], budget: int) -> list[str]:
 def test_the_failing_steps_half_budget_tail_is_always_kept(
     earlier: list[list[str]], failing: list[str], budget: int, stamped: bool, with_steps: bool
 ) -> None:
-    """Whatever the signals, every line a character tail of half the budget would keep of
+    """Property 68 (Excerpt): the excerpt keeps at least what a same-budget tail keeps: every line
+    a character tail of half the budget holds of the failing step.
+
+    Whatever the signals, every line a character tail of half the budget would keep of
     the failing step (of the whole log, without step markers) is in the excerpt."""
     failing = [*failing, "##[error]Process completed with exit code 1."]
     if with_steps:

@@ -43,6 +43,8 @@ def _registered(values: list[str]) -> redaction._KnownSecrets:
 def test_registered_value_never_survives_and_redact_is_idempotent(
     values: list[str], pieces: list[str], where: list[int]
 ) -> None:
+    """Property 72 (Redaction): a configured secret value (token, URL password) never survives
+    redaction in any surrounding text."""
     registry = _registered(values)
     # The values glued anywhere into arbitrary text: between pieces, inside words, repeated.
     text = pieces[0]

@@ -40,6 +40,8 @@ _SUFFIX = st.tuples(st.sampled_from([" ", "\n", "'", '"', ")", ",", ";"]), _FILL
 @settings(max_examples=examples(300))
 @given(prefix=_PREFIX, token=TOKENS, suffix=_SUFFIX)
 def test_generated_token_never_survives(prefix: str, token: str, suffix: str) -> None:
+    """Property 60 (Redaction): secrets never survive redaction: a token of any known format, in
+    any surrounding text."""
     secret = token.rsplit("/", 1)[-1]  # a webhook URL's host and ids may stay
     assume(secret not in prefix + suffix)
     redacted = redact(prefix + token + suffix)
@@ -49,6 +51,7 @@ def test_generated_token_never_survives(prefix: str, token: str, suffix: str) ->
 
 @given(key=_chars(_B64, 86), prefix=_PREFIX, suffix=_SUFFIX)
 def test_azure_account_key_never_survives(key: str, prefix: str, suffix: str) -> None:
+    """Property 60 (Redaction): an Azure storage account key never survives redaction."""
     assume(key not in prefix + suffix)
     text = f"{prefix}DefaultEndpointsProtocol=https;AccountName=ci;AccountKey={key}==;{suffix}"
     redacted = redact(text)
@@ -75,6 +78,7 @@ _KEY_LINE = _chars(_B64, 64).filter(
 def test_bare_key_body_never_survives(
     body: list[str], before: list[str], after: list[str], end: bool
 ) -> None:
+    """Property 60 (Redaction): a private key body never survives redaction, framed or bare."""
     lines = [*before, *body, *(["-----END PRIVATE KEY-----"] if end else []), *after]
     redacted = redact("\n".join(lines))
     assert not any(line in redacted for line in body)
@@ -99,6 +103,7 @@ DETECT_SECRETS_TOKENS = st.one_of(
 def test_tokens_only_detect_secrets_knows_never_survive(
     prefix: str, token: str, suffix: str
 ) -> None:
+    """Property 60 (Redaction): tokens only detect-secrets' plugins know never survive redaction."""
     assume(token[:12] not in prefix + suffix and token[-12:] not in prefix + suffix)
     redacted = redact(prefix + token + suffix)
     # Not a byte of it left at either end (a plugin that reports part of a token).

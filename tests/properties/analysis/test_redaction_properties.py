@@ -48,6 +48,7 @@ _SUFFIX = st.tuples(st.sampled_from([" ", "\n", "'", '"', ")", ",", ";"]), _FILL
 @settings(max_examples=examples(300))
 @given(prefix=_PREFIX, token=TOKENS, suffix=_SUFFIX)
 def test_generated_token_never_survives(prefix: str, token: str, suffix: str) -> None:
+    """Property 60 (Redaction): a generated token with a known prefix never survives redaction."""
     redacted = redact(prefix + token + suffix)
     assert token not in redacted
     assert "[REDACTED:" in redacted
@@ -71,12 +72,15 @@ _PAIR_VALUES = _chars(_ALNUM + "!#$%*+-./@^_~", 8, 40)
 def test_secret_pair_value_never_survives(
     *, prefix: str, name: str, separator: str, quote: str, value: str, suffix: str
 ) -> None:
+    """Property 60 (Redaction): the value of any secret-named pair (name=value, name: value, quoted
+    or not) never survives redaction."""
     redacted = redact(f"{prefix}{name}{separator}{quote}{value}{quote}{suffix}")
     assert f"{separator}{quote}{value}" not in redacted
 
 
 @given(text=st.text(max_size=300), token=TOKENS)
 def test_redact_is_idempotent(text: str, token: str) -> None:
+    """Property 70 (Redaction): redaction is idempotent: redacting redacted text changes nothing."""
     once = redact(text + " " + token + " " + text)
     assert redact(once) == once
     assert redact(redact(text)) == redact(text)
@@ -89,6 +93,7 @@ _HARMLESS = st.text(alphabet=string.ascii_lowercase + string.digits + " .,()[]\n
 
 @given(text=_HARMLESS)
 def test_text_without_secrets_is_unchanged(text: str) -> None:
+    """Property 71 (Redaction): text without secrets passes redaction unchanged."""
     assert redact(text) == text
 
 
@@ -97,5 +102,6 @@ def test_text_without_secrets_is_unchanged(text: str) -> None:
     words=st.lists(st.sampled_from(["token", "secret", "key", "commit"]), max_size=6),
 )
 def test_commit_hashes_and_prose_are_unchanged(sha: str, words: list[str]) -> None:
+    """Property 71 (Redaction): commit hashes and prose are never taken for secrets."""
     text = f"HEAD is now at {sha} " + " ".join(words)
     assert redact(text) == text
