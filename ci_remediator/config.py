@@ -505,6 +505,12 @@ def resolve_policy(file: FileConfig, repository: str) -> RepositoryPolicy:
         **(overrides.category_actions or {}),
     }
     explicit.pop("category_actions", None)
+    if overrides.slack_channels is not None:
+        # Channel by channel: a repository that names only its alerts channel keeps the
+        # configured approvals and critical channels, not the built-in defaults.
+        explicit["slack_channels"] = file.slack_channels.model_copy(
+            update=overrides.slack_channels.model_dump(exclude_unset=True)
+        )
     # Being listed as protected at the top level cannot be undone by an override: protection
     # only ever tightens.
     if inherited["protected"]:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ci_remediator.analysis.redaction import redact
 from ci_remediator.db.breaker_trips import organization_of
 from ci_remediator.db.bursts import burst_runs
 from ci_remediator.db.flaky_evidence import FLAKY_WINDOW, flake_counts
@@ -107,7 +108,10 @@ def _lines_for(
     elif event is StageEvent.ERRORED:
         lines.append(failure.last_error or "unknown error")
 
-    return [line for line in lines if line]
+    # An error's text, what GitHub answered and a human's reason were never redacted when they
+    # were stored (an exception can quote a token, a person can paste one): redacted here, as
+    # everything bound for people is.
+    return [redact(line) for line in lines if line]
 
 
 def _started_lines(remediation: Remediation) -> list[str]:

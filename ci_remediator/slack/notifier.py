@@ -58,10 +58,13 @@ class SlackNotifier:
 
     def send(self, message: StageMessage, *, thread: ThreadRef | None) -> ThreadRef | None:
         channels = self._channels_for(message.repository)
+        # The fallback text (notifications, screen readers) is mrkdwn too: a workflow or branch
+        # name in the title must not mention, broadcast or link any more than in the blocks.
+        text = slack_escape(message.title)
         if message.event is StageEvent.APPROVAL_REQUESTED and message.approval_id is not None:
             self._post(
                 channel=channels.approvals,
-                text=message.title,
+                text=text,
                 blocks=approval_request_blocks(
                     approval_id=message.approval_id,
                     title=message.title,
@@ -79,32 +82,28 @@ class SlackNotifier:
                 self._client.chat_update,
                 channel=thread.channel,
                 ts=thread.ts,
-                text=message.title,
+                text=text,
                 blocks=_blocks(message),
             )
             return thread
         if message.event in CRITICAL_EVENTS:
             self._post(
                 channel=channels.critical,
-                text=message.title,
+                text=text,
                 blocks=_blocks(message, thread_link=self._permalink(thread)),
             )
             return thread
         if thread is None:
-            answer = self._post(
-                channel=channels.alerts, text=message.title, blocks=_blocks(message)
-            )
+            answer = self._post(channel=channels.alerts, text=text, blocks=_blocks(message))
             return ThreadRef(channel=str(answer["channel"]), ts=str(answer["ts"]))
-        self._post(
-            channel=thread.channel, text=message.title, blocks=_blocks(message), thread_ts=thread.ts
-        )
+        self._post(channel=thread.channel, text=text, blocks=_blocks(message), thread_ts=thread.ts)
         return thread
 
     def alert(self, alert: SystemAlert) -> None:
         lines = "\n".join(f"• {slack_escape(line)}" for line in alert.lines)
         self._post(
             channel=self._default_channels.critical,
-            text=alert.title,
+            text=slack_escape(alert.title),
             blocks=[
                 _section(f"*{slack_escape(alert.title)}*"),
                 *([_section(lines)] if lines else []),

@@ -409,3 +409,8 @@ CATALOG_MUTANTS: tuple[Mutant, ...] = (
 )
 
 MUTANTS = MUTANTS + CATALOG_MUTANTS
+
+# One module of mutants per property group (tests/properties/), each killed by its properties.
+from tests.mutants import approval_properties  # noqa: E402 - the groups' mutants join the catalog
+
+MUTANTS = MUTANTS + approval_properties.MUTANTS
