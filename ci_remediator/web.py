@@ -146,10 +146,18 @@ def _add_slack_interactivity(
     )
     handler = SlackRequestHandler(bolt)
 
+    def signed_by_slack(body: str) -> bool:
+        # slack_sdk raises on a timestamp that is no number or a signature that is not
+        # ASCII: whatever the headers say, an unsigned request is refused, never a 500.
+        try:
+            return verifier.is_valid_request(body, dict(request.headers))
+        except (ValueError, TypeError):
+            return False
+
     @app.post("/slack/events")
     def slack_events() -> Response:
         body = request.get_data(cache=True, as_text=True)
-        if not verifier.is_valid_request(body, dict(request.headers)):
+        if not signed_by_slack(body):
             # Refused before anything in the body is trusted: audited by metadata only.
             reason = (
                 "missing signature"

@@ -26,6 +26,7 @@ def disable_credential(
     session: Session, *, fingerprint: str, reason: str, service: str = "github"
 ) -> bool:
     """Mark the credential refused; True only for the call that marked it (alert once)."""
+    reason = reason.replace("\x00", "")  # the service's words: Postgres stores no NUL
     marked = session.scalar(
         dialect_insert(session, DisabledCredential)
         .values(fingerprint=fingerprint, reason=reason[:1000])

@@ -99,10 +99,15 @@ def _refresh_loaded_state(session: Session, failure_id: int, state: FailureState
 
 
 def mark_errored(session: Session, *, failure_id: int, error: str, actor: str) -> bool:
-    """Retries are exhausted or the error is permanent: park the failure where humans look."""
+    """Retries are exhausted or the error is permanent: park the failure where humans look.
+
+    The error's text is whatever the exception said (a GitHub body, a log line): NUL, which
+    Postgres stores in neither text nor JSON, is dropped, or the failure could never be parked.
+    """
     failure = session.get(Failure, failure_id)
     if failure is None or failure.state.is_terminal:
         return False
+    error = error.replace("\x00", "")
     return (
         transition(
             session,

@@ -68,6 +68,7 @@ class RerunRefusedError(PermanentGitHubError):
     def __init__(self, message: str, *, reason: str, status: int | None = None) -> None:
         super().__init__(message, status=status)
         self.reason = reason
+        self.github_message = reason  # GitHub's words, as for every other refusal
 
 
 def response_message(body: str | bytes | None) -> str:

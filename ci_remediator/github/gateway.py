@@ -17,6 +17,7 @@ shared read cache (`read_cache`): GitHub's 304s cost no primary rate budget.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -114,18 +115,21 @@ class GitHubGateway:
         timeout_s: float = 15.0,
         per_page: int = 100,
         read_retry_wait_s: float = 0.5,
+        read_retry_sleep: Callable[[float], None] = time.sleep,
         read_cache: ReadCache | None = None,
         cache_scope: str = "",
     ) -> None:
         """`read_cache` makes the reads of runs, attempts, jobs, branches and reviews
         conditional on what was last read at the URL; `cache_scope` keeps one credential's
-        entries apart from another's."""
+        entries apart from another's. `read_retry_sleep` waits between a read's attempts (a
+        test passes a recorder, as the rate budget takes its clock and sleep)."""
         if token and auth is not None:
             raise ValueError("give a token or an auth, not both")
         self._timeout_s = timeout_s
         self._per_page = per_page
         self._budget = budget
         self._read_retry_wait_s = read_retry_wait_s
+        self._read_retry_sleep = read_retry_sleep
         self._read_cache = read_cache
         self._cache_scope = f"{cache_scope}|{base_url.rstrip('/')}|"
         self._github = github.Github(
@@ -629,6 +633,7 @@ class GitHubGateway:
                 retry=retry_if_exception(_retryable),
                 stop=stop_after_attempt(READ_ATTEMPTS),
                 wait=wait_exponential_jitter(multiplier=self._read_retry_wait_s, max=8.0),
+                sleep=self._read_retry_sleep,
                 reraise=True,
             ):
                 with attempt:
