@@ -68,7 +68,8 @@ def _config_or_exit() -> AppConfig:
     try:
         return get_config()
     except ConfigError as error:
-        errors.print(f"[bold red]configuration error:[/] {error}", highlight=False)
+        # The message quotes config.json's own text: shown as text, never read as markup.
+        errors.print(f"[bold red]configuration error:[/] {escape(str(error))}", highlight=False)
         raise typer.Exit(EXIT_CONFIG) from error
 
 
@@ -103,7 +104,9 @@ def config_check() -> None:
         try:
             load_knowledge_base(config.file.knowledge_base_file)
         except KnowledgeBaseError as error:
-            errors.print(f"[bold red]knowledge base error:[/] {error}", highlight=False)
+            errors.print(
+                f"[bold red]knowledge base error:[/] {escape(str(error))}", highlight=False
+            )
             raise typer.Exit(EXIT_CONFIG) from error
 
 

@@ -33,6 +33,7 @@ from pathlib import Path
 import re2
 
 from ci_remediator.analysis.redaction import redact
+from ci_remediator.text import strip_controls
 
 _BOM = "\ufeff"
 _BOM_BYTES = _BOM.encode()
@@ -43,7 +44,6 @@ _TIMESTAMP = re.compile(
 _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
 # The same escapes as logs copied out of some web views print them: "^[" for ESC.
 _LITERAL_ANSI = re.compile(r"\^\[(?:\[[0-?]*[ -/]*[@-~]|\][^\x07]*?(?:\x07|\^\[\\)|[@-Z\\-_])")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Bidirectional overrides and isolates, zero-width characters and the BOM: they can make a line
 # shown to people read differently from what it holds ("Trojan Source").
 _INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
@@ -213,8 +213,7 @@ def clean_line(raw: str) -> str:
         line = next((part for part in reversed(line.split("\r")) if part.strip()), "")
     if not line.isascii():
         line = _INVISIBLE.sub("", line)
-    if not line.isprintable():
-        line = _CONTROL.sub("", line)
+    line = strip_controls(line)
     line = line.rstrip()
     if len(line) > MAX_LINE_CHARS:
         line = line[: MAX_LINE_CHARS - 60] + " [...] " + line[-53:]

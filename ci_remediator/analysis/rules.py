@@ -26,6 +26,7 @@ import yaml
 from ci_remediator.analysis.excerpt import build_excerpt
 from ci_remediator.analysis.redaction import redact
 from ci_remediator.domain import ActionKind, AnalysisResult, Category, Effort
+from ci_remediator.text import strip_controls
 
 SHIPPED_KNOWLEDGE_BASE = "knowledge_base.yaml"
 ANALYZER_NAME = "rules"
@@ -437,6 +438,9 @@ def classify_excerpt(
     excerpt: str, *, kb: KnowledgeBase, job_name: str = "", workflow_name: str = ""
 ) -> AnalysisResult:
     """Classify an excerpt already cut from a log (by `build_excerpt` or `excerpt_file`)."""
+    # Names come from the repository's workflow file: untrusted, and a NUL in one could not
+    # be stored.
+    job_name, workflow_name = strip_controls(job_name), strip_controls(workflow_name)
     where = _where(job_name, workflow_name)
     components = (job_name,) if job_name else ()
     matches = kb.matches(excerpt)

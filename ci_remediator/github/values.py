@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ci_remediator.text import strip_controls
+
 FAILING_CONCLUSIONS = frozenset({"failure", "timed_out", "startup_failure"})
 # Job conclusions that do not need remediation: the job passed, was skipped, or is unfinished.
 _NOT_FAILED = frozenset({"success", "skipped", "neutral"})
@@ -120,7 +122,8 @@ def run_info(repository: str, data: dict[str, Any]) -> RunInfo:
         repository=repository,
         run_id=int(data["id"]),
         run_attempt=int(data.get("run_attempt") or 1),
-        workflow_name=str(data.get("name") or data.get("display_title") or ""),
+        # The workflow file's own `name:` (YAML's "\0" makes a NUL Postgres cannot store).
+        workflow_name=strip_controls(str(data.get("name") or data.get("display_title") or "")),
         workflow_id=int(data["workflow_id"]),
         event=str(data.get("event") or ""),
         head_branch=data.get("head_branch"),
@@ -144,13 +147,13 @@ def _full_name(repository: object) -> str | None:
 
 def job_info(data: dict[str, Any]) -> JobInfo:
     failed_steps = tuple(
-        str(step.get("name"))
+        strip_controls(str(step.get("name")))
         for step in data.get("steps") or ()
         if step.get("conclusion") in _FAILED_STEP_CONCLUSIONS
     )
     return JobInfo(
         job_id=int(data["id"]),
-        name=str(data.get("name") or ""),
+        name=strip_controls(str(data.get("name") or "")),
         conclusion=data.get("conclusion"),
         failed_steps=failed_steps,
         html_url=str(data.get("html_url") or ""),

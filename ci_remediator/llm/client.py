@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ci_remediator.analysis.redaction import redact
 from ci_remediator.domain import ActionKind, AnalysisResult, Category, Effort
+from ci_remediator.text import strip_controls
 
 __all__ = [
     "ANALYSIS_SCHEMA",
@@ -219,7 +220,9 @@ def build_messages(
 
 
 def _clean(text: str, limit: int) -> str:
-    cleaned = redact(text.strip())
+    # A NUL in the answer would make the analysis impossible to store (and fail the step on
+    # every retry); other control characters are no words for people either.
+    cleaned = redact(strip_controls(text).strip())
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 3] + "..."
 
 

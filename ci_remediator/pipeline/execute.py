@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ci_remediator.actions import IssueDraft, RemediationTarget, action_for
 from ci_remediator.actions.issue_text import IssueFacts, draft_issue
+from ci_remediator.analysis.redaction import redact
 from ci_remediator.db.base import utcnow
 from ci_remediator.db.models import Analysis, Failure, Remediation, RemediationStatus
 from ci_remediator.db.notices import notice
@@ -174,7 +175,8 @@ def _refused(
 ) -> StepResult:
     remediation.status = RemediationStatus.REFUSED
     remediation.completed_at = utcnow()
-    remediation.outcome_detail = detail
+    # GitHub's words can echo what it was sent (a branch name, say): stored redacted.
+    remediation.outcome_detail = redact(detail)
     REMEDIATION_OUTCOMES.labels(action=remediation.action.value, outcome="refused").inc()
     require_transition(
         session,

@@ -9,6 +9,7 @@ or log text.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from string import Formatter
 from typing import Any
 
 from ci_remediator.config import RepositoryPolicy, validate_template
@@ -41,8 +42,15 @@ class RunValues:
 
 
 def fill_template(template: str, values: RunValues) -> str:
+    """The template filled with the run's metadata; ParameterError when it names a field the
+    run does not have (a branch): "deps-{branch}" filled as "deps-" would name another
+    cache, "heal-{branch}" another ref."""
     validate_template(template)
-    return template.format_map(values.as_fields())
+    fields = values.as_fields()
+    for _, name, _, _ in Formatter().parse(template):
+        if name is not None and not fields[name]:
+            raise ParameterError(f"{template!r} needs {{{name}}}, and the run has no {name}")
+    return template.format_map(fields)
 
 
 def dispatch_inputs(values: RunValues) -> dict[str, str]:
