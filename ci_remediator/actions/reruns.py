@@ -52,7 +52,15 @@ class Rerun:
             keys = [str(key) for key in target.parameters.get("cache_keys", ())]
             deleted = {key: gateway.delete_caches(target.repository, key=key) for key in keys}
             result["caches_deleted"] = deleted
-            said = f"deleted {sum(deleted.values())} cache(s) ({', '.join(keys)}); "
+            # A retry after a transient error finds the caches its first try deleted gone:
+            # "none found", never a claim that nothing was deleted.
+            count = sum(deleted.values())
+            named = ", ".join(keys)
+            said = (
+                f"deleted {count} cache(s) ({named}); "
+                if count
+                else f"found no cache to delete ({named}); "
+            )
         self.send(gateway, target)
         result["html_url"] = latest.html_url
         return Executed(f"{said}{self.what} requested (attempt {target.target_attempt})", result)

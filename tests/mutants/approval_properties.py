@@ -14,7 +14,7 @@ PERSISTENCE = ("tests/properties/test_persistence_properties.py",)
 MUTANTS: tuple[Mutant, ...] = (
     # ------------------------------------------------------------ Approval Workflow ----
     Mutant(
-        "anyone may decide an approval",
+        "anyone may decide an approval (the approval workflow properties)",
         "ci_remediator/pipeline/decide.py",
         "    if decided_by not in config.policy_for(failure.repository).approvers:",
         "    if False:",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from tests.mutants.mutant import Mutant
 
 GATE_RULES = ("tests/integration/test_gate_rules.py",)
-SAFETY_PROPERTIES = ("tests/properties/test_safety_properties.py",)
+SAFETY_PROPERTIES = ("tests/properties/test_safety_gate_properties.py",)
 MEMORIES = ("tests/integration/test_decision_memories.py",)
 NOISE = ("tests/integration/test_noise_control.py",)
 STEPS = ("tests/integration/test_steps.py",)
@@ -99,7 +99,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "ci_remediator/policy/safety_gate.py",
         '(policy.protected, "repository is protected"),',
         '(False, "repository is protected"),',
-        ("tests/unit/test_safety.py", "tests/properties/test_safety_properties.py"),
+        ("tests/unit/test_safety.py", *SAFETY_PROPERTIES),
     ),
     Mutant(
         "transition without its state guard",
@@ -155,8 +155,8 @@ MUTANTS += (
     Mutant(
         "unsigned Slack requests pass the web process's own check (unaudited)",
         "ci_remediator/web.py",
-        "        if not verifier.is_valid_request(body, dict(request.headers)):",
-        "        if False:",
+        "            return verifier.is_valid_request(body, dict(request.headers))",
+        "            return True",
         SLACK,
     ),
     Mutant(
@@ -411,6 +411,17 @@ CATALOG_MUTANTS: tuple[Mutant, ...] = (
 MUTANTS = MUTANTS + CATALOG_MUTANTS
 
 # One module of mutants per property group (tests/properties/), each killed by its properties.
-from tests.mutants import approval_properties  # noqa: E402 - the groups' mutants join the catalog
+from tests.mutants import (  # noqa: E402 - the groups' mutants join the catalog's own
+    approval_properties,
+    gate_properties,
+    lifecycle_properties,
+    monitoring_properties,
+)
 
-MUTANTS = MUTANTS + approval_properties.MUTANTS
+MUTANTS = (
+    MUTANTS
+    + approval_properties.MUTANTS
+    + gate_properties.MUTANTS
+    + lifecycle_properties.MUTANTS
+    + monitoring_properties.MUTANTS
+)
