@@ -105,8 +105,10 @@ return 0
     def push_back(self, name: str, until: float) -> None:
         # Kept a day past the moment at most: a stale "blocked until" must not outlive its use.
         ttl = max(1, int(until - time.time()) + 86_400)
+        # repr: the moment read back is the one pushed, to the last bit (six decimals rounded
+        # a wait of exactly the longest allowed to just over it, or just under).
         self._redis.eval(
-            self._PUSH_BACK, 1, f"{self._prefix}:moment:{name}", f"{until:.6f}", str(ttl)
+            self._PUSH_BACK, 1, f"{self._prefix}:moment:{name}", repr(float(until)), str(ttl)
         )
 
     def reserve_slot(

@@ -66,6 +66,16 @@ def test_moments_only_move_later(coordinator: Coordinator) -> None:
     assert coordinator.moment("blocked") == 2000.0
 
 
+def test_a_moment_reads_back_exactly_as_pushed(coordinator: Coordinator) -> None:
+    # A request may wait at most so long: a moment rounded on the way through Redis turned a
+    # wait of exactly that long into a refusal, now and then.
+    until = 1796228524.5382853 + 10.0
+    coordinator.push_back("blocked", until)
+
+    assert coordinator.moment("blocked") == until
+    assert coordinator.moment("blocked") - 1796228524.5382853 == 10.0
+
+
 def test_slots_give_a_burst_then_one_per_interval(coordinator: Coordinator) -> None:
     waits = [
         coordinator.reserve_slot("pace", interval_s=0.5, burst=2, max_wait_s=10) for _ in range(6)
