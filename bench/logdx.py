@@ -28,7 +28,15 @@ BUDGET = 12_000
 CUT = 160
 GREP_CONTEXT = 2
 DEFAULT_SETS = {
-    "dev": REPO_ROOT.parent / "shared" / "fixtures" / "logdx-ci",
+    # ../shared beside the checkout (or beside the copy mutmut runs from, one level deeper).
+    "dev": next(
+        (
+            d / "shared" / "fixtures" / "logdx-ci"
+            for d in REPO_ROOT.parents
+            if (d / "shared").is_dir()
+        ),
+        REPO_ROOT.parent / "shared" / "fixtures" / "logdx-ci",
+    ),
     "corpus": REPO_ROOT / "tests" / "corpus" / "cases",
 }
 

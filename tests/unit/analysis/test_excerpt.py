@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from ci_remediator.analysis.excerpt import build_excerpt, clean_line
+from tests.shared_fixtures import SHARED_FIXTURES
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-LOGDX = REPO_ROOT.parent / "shared" / "fixtures" / "logdx-ci"
+LOGDX = SHARED_FIXTURES / "logdx-ci"
 DEMO_LOGS = REPO_ROOT / "ci_remediator" / "sandbox" / "data" / "logs"
 
 _BODY = [

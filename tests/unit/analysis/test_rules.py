@@ -13,9 +13,10 @@ from ci_remediator.analysis import (
     load_knowledge_base,
 )
 from ci_remediator.domain import ActionKind, Category
+from tests.shared_fixtures import SHARED_FIXTURES
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-LOGDX = REPO_ROOT.parent / "shared" / "fixtures" / "logdx-ci"
+LOGDX = SHARED_FIXTURES / "logdx-ci"
 DEMO_LOGS = REPO_ROOT / "ci_remediator" / "sandbox" / "data" / "logs"
 
 KB = load_knowledge_base()

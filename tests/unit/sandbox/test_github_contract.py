@@ -22,9 +22,10 @@ import pytest
 import requests
 
 from ci_remediator.sandbox.github import GitHubSandbox
+from tests.shared_fixtures import SHARED_FIXTURES
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-OPENAPI = REPO_ROOT / ".." / "shared" / "fixtures" / "github" / "openapi-actions-subset.json"
+OPENAPI = SHARED_FIXTURES / "github" / "openapi-actions-subset.json"
 REPO = "acme/widgets"
 USER_TOKEN = "ghp_test"
 APP_ID = 11

@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from http.client import RemoteDisconnected
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -33,8 +32,9 @@ from ci_remediator.sandbox.slack_actions import (
     block_actions_payload,
     slack_signature,
 )
+from tests.shared_fixtures import SHARED_FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "fixtures" / "slack"
+FIXTURES = SHARED_FIXTURES / "slack"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 APPROVAL_BLOCKS: list[dict[str, Any]] = [
     {"type": "section", "text": {"type": "mrkdwn", "text": "Rerun *build* on main?"}},

@@ -8,7 +8,6 @@ import hmac
 import json
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,10 +23,11 @@ from ci_remediator.sandbox.webhook_sender import (
     workflow_job_payload,
     workflow_run_payload,
 )
+from tests.shared_fixtures import SHARED_FIXTURES
 
 REPO = "acme/widgets"
 SECRET = "It's a Secret to Everybody"
-FIXTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "fixtures" / "github"
+FIXTURES = SHARED_FIXTURES / "github"
 SIGNING_VECTOR = FIXTURES / "webhook-signing-vector.json"
 EXAMPLES = FIXTURES / "webhook-payload-examples"
 
