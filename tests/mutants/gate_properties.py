@@ -68,7 +68,8 @@ MUTANTS: tuple[Mutant, ...] = (
         "ci_remediator/policy/templates.py",
         'return {"enable_debug_logging": True}',
         "return {}",
-        ANALYSIS,
+        # Property 57 executes every action kind and checks the body GitHub got.
+        (*ANALYSIS, "tests/properties/test_remediation_execution_properties.py"),
     ),
     Mutant(
         "an action whose parameters cannot be filled is kept",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -610,6 +610,12 @@ PATHS = ("through", "expire", "error")
         min_size=1,
         max_size=2,
     ),
+)
+# Always at least once: a protected repository's request to the approvals channel it overrides.
+@example(
+    overridden=[{"approvals"}, set()],
+    protected=[True, False],
+    failures=[(0, "through", demo_log("network_blip.log"))],
 )
 def test_every_message_goes_to_the_channel_its_repository_configures_and_carries_no_secret(
     world: World,
