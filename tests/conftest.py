@@ -60,6 +60,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
 
 
+@pytest.fixture(autouse=True)
+def _known_secrets_of_this_test_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Services register their configured secrets process-wide, as a worker must; in the suite
+    a secret one test drew (any 8 characters) would be redacted out of another test's log."""
+    from ci_remediator.analysis import redaction
+
+    monkeypatch.setattr(redaction, "_known", redaction._known)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
     """Under CI=true a skipped test fails: a missing fixture folder or service must not pass
