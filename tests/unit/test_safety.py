@@ -1,9 +1,17 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from ci_remediator.config import FileConfig, resolve_policy
-from ci_remediator.domain import ActionKind, Verdict
+from ci_remediator.domain import ActionKind, Decision, Verdict
 from ci_remediator.policy.catalog import action_spec
-from ci_remediator.policy.safety_gate import AutoHistory, GateInput, RunContext, evaluate_gate
+from ci_remediator.policy.safety_gate import (
+    AutoHistory,
+    GateInput,
+    RememberedDecision,
+    RunContext,
+    evaluate_gate,
+)
 
 RERUN = action_spec(ActionKind.RERUN_FAILED_JOBS)
 NONE = action_spec(ActionKind.NONE)
@@ -89,3 +97,93 @@ def test_daily_and_hourly_caps_and_breaker_need_approval() -> None:
     assert gate(1, history=AutoHistory(on_this_workflow_today=5))[0] is Verdict.NEEDS_APPROVAL
     assert gate(1, history=AutoHistory(organization_last_hour=30))[0] is Verdict.NEEDS_APPROVAL
     assert gate(1, breaker_open=True)[0] is Verdict.NEEDS_APPROVAL
+
+
+# -- what the gate says: people read these reasons in Slack and the audit trail -----------
+
+UNTIL = datetime(2026, 12, 9, 8, 30, tzinfo=UTC)
+
+
+def remembered(decision: Decision, approved_risk: int = 10) -> RememberedDecision:
+    return RememberedDecision(
+        memory_id=7,
+        decision=decision,
+        decided_by="U0ALICE",
+        expires_at=UNTIL,
+        approved_risk=approved_risk,
+    )
+
+
+def test_a_remembered_rejection_blocks_and_says_whose_rejection_it_was() -> None:
+    decision = evaluate_gate(
+        GateInput(
+            model_risk=8,
+            rules_risk=8,
+            policy=resolve_policy(FileConfig.model_validate({}), "acme/web"),
+            action=RERUN,
+            run=CI_PUSH,
+            remembered=remembered(Decision.REJECT),
+        )
+    )
+    assert decision.verdict is Verdict.BLOCKED
+    assert decision.effective_risk == 8
+    assert decision.memory_id == 7
+    assert decision.reasons == (
+        "remembered rejection #7 by U0ALICE (until 2026-12-09 08:30 UTC): "
+        "not remediated, not asked again",
+    )
+
+
+def test_a_remembered_approval_says_it_covers_the_action_at_its_risk() -> None:
+    decision = evaluate_gate(
+        GateInput(
+            model_risk=8,
+            rules_risk=8,
+            policy=resolve_policy(FileConfig.model_validate({}), "acme/web"),
+            action=RERUN,
+            run=CI_PUSH,
+            remembered=remembered(Decision.APPROVE, approved_risk=8),
+        )
+    )
+    assert decision.verdict is Verdict.AUTO
+    assert decision.memory_id == 7
+    assert decision.reasons == (
+        "remembered approval #7 by U0ALICE (until 2026-12-09 08:30 UTC) covers "
+        f"{ActionKind.RERUN_FAILED_JOBS} at risk 8",
+    )
+
+
+def test_each_reason_a_run_always_goes_to_a_human_is_said_in_full() -> None:
+    run = RunContext(
+        workflow_name="Release",
+        event="pull_request_target",
+        head_branch="x",
+        from_fork=True,
+        deployment_environments=("staging", "production"),
+        job_names=("publish",),
+    )
+    verdict, _, reasons = gate(1, run=run)
+    assert verdict is Verdict.NEEDS_APPROVAL
+    assert reasons == (
+        "'Release', 'publish' matches sensitive_workflows",
+        "pull_request_target runs carry secrets into untrusted code",
+        "run comes from a fork",
+        "a job deploys to staging, production",
+    )
+
+
+def test_nothing_to_do_says_so() -> None:
+    assert gate(2, action=NONE)[2] == ("no safe remediation exists for this failure",)
+
+
+def test_the_workflow_file_is_matched_by_its_name_whatever_ref_follows_it() -> None:
+    # "@<ref>" after the path, and a ref holding "@" and "/" of its own.
+    run = RunContext(
+        workflow_name="CI",
+        event="push",
+        head_branch="main",
+        workflow_path=".github/workflows/deploy.yml@refs/heads/fix@2/x",
+    )
+    verdict, _, reasons = gate(1, run=run)
+    assert verdict is Verdict.NEEDS_APPROVAL
+    assert reasons == ("'deploy.yml' matches sensitive_workflows",)
