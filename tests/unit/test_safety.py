@@ -187,3 +187,15 @@ def test_the_workflow_file_is_matched_by_its_name_whatever_ref_follows_it() -> N
     verdict, _, reasons = gate(1, run=run)
     assert verdict is Verdict.NEEDS_APPROVAL
     assert reasons == ("'deploy.yml' matches sensitive_workflows",)
+
+
+def test_each_cap_and_the_breaker_say_which_limit_sent_the_run_to_a_human() -> None:
+    assert gate(1, history=AutoHistory(on_this_workflow_today=5))[2] == (
+        "daily automatic remediation cap for this workflow reached",
+    )
+    assert gate(1, history=AutoHistory(organization_last_hour=30))[2] == (
+        "hourly automatic remediation cap reached",
+    )
+    assert gate(1, breaker_open=True)[2] == (
+        "circuit breaker is open: automatic success rate collapsed",
+    )
