@@ -115,7 +115,13 @@ def test_someone_not_in_approvers_changes_nothing_and_is_audited(
     approval = awaiting_approval(approving, sandbox)
     result = decide(approving, approval, decided_by="U0INTRUDER")
     assert result.outcome is DecisionOutcome.NOT_AN_APPROVER
+    assert result.failure_id == approval.failure_id
     assert result.follow_ups == ()
+    with approving.sessions() as session:
+        (entry,) = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "decision_refused")
+        )
+        assert (entry.failure_id, entry.actor) == (approval.failure_id, "human:U0INTRUDER")
     assert failure_state(approving, approval.failure_id) is FailureState.AWAITING_APPROVAL
     assert refusals(approving) == [
         {
@@ -268,3 +274,29 @@ def test_an_approval_leads_to_exactly_one_rerun_on_a_real_worker(
         assert failure is not None
         run_id = failure.run_id
     assert sandbox.count("POST", rf".*/runs/{run_id}/rerun-failed-jobs") == 1
+
+
+def test_a_decision_on_a_request_that_does_not_exist_is_refused_named_and_audited(
+    approving: Services,
+) -> None:
+    long_name = "U" + "x" * 150
+    with approving.sessions() as session, session.begin():
+        result = decide_approval(
+            session,
+            approval_id=987654,
+            decision=Decision.APPROVE,
+            decided_by=long_name,
+            via="cli",
+            config=approving.config,
+        )
+    assert result.outcome is DecisionOutcome.UNKNOWN_REQUEST
+    assert result.message == "there is no approval request 987654"
+    assert result.failure_id is None
+    with approving.sessions() as session:
+        (entry,) = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "decision_refused")
+        )
+        assert entry.actor == f"human:{long_name[:80]}"
+        assert entry.failure_id is None
+        assert entry.outcome == "failure"
+        assert entry.detail == {"reason": "unknown_request", "via": "cli", "user": long_name[:100]}
