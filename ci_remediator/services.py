@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -47,6 +49,8 @@ class MissingCredentialsError(RuntimeError):
 @dataclass
 class Services:
     config: AppConfig
+    # How the gateway waits between a read's retries (a test that times nothing passes a no-op).
+    read_retry_sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     _local: threading.local = field(default_factory=threading.local, repr=False)
 
     def __post_init__(self) -> None:
@@ -113,6 +117,7 @@ class Services:
                 budget=self.github_budget,
                 read_cache=self.github_read_cache,
                 cache_scope=self.github_credential.fingerprint,
+                read_retry_sleep=self.read_retry_sleep,
             )
             self._local.gateway = gateway
         return gateway

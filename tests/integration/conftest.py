@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -52,10 +53,11 @@ def redis_client() -> Iterator[redis.Redis]:
     client.close()
 
 
-@pytest.fixture
-def db_session(engine: Engine) -> Iterator[Session]:
-    """A session whose work is rolled back at the end, commits included (savepoints)."""
-    with engine.connect() as connection:
+@contextmanager
+def rolled_back(bind: Engine) -> Iterator[Session]:
+    """A session whose work is rolled back at the end, commits included (savepoints): one
+    test's, or one hypothesis example's of many in a test."""
+    with bind.connect() as connection:
         transaction = connection.begin()
         session = Session(bind=connection, join_transaction_mode="create_savepoint")
         try:
@@ -63,6 +65,12 @@ def db_session(engine: Engine) -> Iterator[Session]:
         finally:
             session.close()
             transaction.rollback()
+
+
+@pytest.fixture
+def db_session(engine: Engine) -> Iterator[Session]:
+    with rolled_back(engine) as session:
+        yield session
 
 
 def truncate_all(engine: Engine) -> None:

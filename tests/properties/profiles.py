@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 PROFILES = {"ci": 1.0, "dev": 0.1}
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
@@ -25,6 +25,12 @@ settings.register_profile(
     "dev", max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(PROFILE)
+
+
+# Settings without hypothesis's explain phase: on a failure it replays each step of the shrunk
+# example many times over (minutes with Postgres and the sandboxes); the shrunk example says
+# what happened.
+NO_EXPLAIN = tuple(phase for phase in Phase if phase is not Phase.explain)
 
 
 def examples(ci_count: int) -> int:

@@ -44,7 +44,7 @@ from ci_remediator.github.errors import (
     RateLimitedError,
     TransientGitHubError,
 )
-from ci_remediator.github.gateway import READ_ATTEMPTS, GitHubGateway
+from ci_remediator.github.gateway import READ_ATTEMPTS
 from ci_remediator.pipeline.detect import record_failure
 from ci_remediator.pipeline.execute import execute_remediation
 from ci_remediator.pipeline.gate import gate_failure
@@ -57,10 +57,9 @@ from ci_remediator.sandbox.scenarios import demo_log
 from ci_remediator.sandbox.slack import BOT_TOKEN, SlackSandbox
 from ci_remediator.services import Services, set_services
 from tests.integration.conftest import engine, redis_client  # noqa: F401 - session fixtures
-from tests.properties.profiles import examples
+from tests.properties.profiles import NO_EXPLAIN, examples
 from tests.properties.test_github_integration_properties import CRITICAL, slack  # noqa: F401
 from tests.properties.test_monitoring_properties import (
-    NO_EXPLAIN,
     analyze,
     fresh_owner,
     gateway_on,
@@ -447,25 +446,6 @@ def test_the_sweep_resends_exactly_the_stuck_failures_their_next_task_each_time_
     assert sweep(now + STUCK_AFTER * 2) == waits_on_a_task
 
 
-class QuickRetryServices(Services):
-    """The product's services whose gateway's read retries do not sleep (nothing is timed)."""
-
-    @property
-    def gateway(self) -> GitHubGateway:
-        gateway: GitHubGateway | None = getattr(self._local, "gateway", None)
-        if gateway is None:
-            gateway = GitHubGateway(
-                base_url=self.config.settings.github_api_url,
-                auth=self.github_credential.auth(),
-                budget=self.github_budget,
-                read_cache=self.github_read_cache,
-                cache_scope=self.github_credential.fingerprint,
-                read_retry_sleep=no_sleep,
-            )
-            self._local.gateway = gateway
-        return gateway
-
-
 @settings(max_examples=examples(12), phases=NO_EXPLAIN)
 @given(st.lists(st.sampled_from([500, 502, 503, 504]), max_size=12))
 def test_after_a_github_outage_of_any_length_the_analysis_resumes_and_completes(
@@ -483,7 +463,7 @@ def test_after_a_github_outage_of_any_length_the_analysis_resumes_and_completes(
 
     empty_failures(sessions)
     base = services_on(sandbox, sessions)
-    services = QuickRetryServices(base.config)
+    services = Services(base.config, read_retry_sleep=no_sleep)
     services.sessions = sessions
     set_services(services)
     repository = f"{fresh_owner()}/outage"

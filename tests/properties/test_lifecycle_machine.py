@@ -29,7 +29,7 @@ from typing import Any, TypeVar, cast
 
 import pytest
 import redis
-from hypothesis import Phase, event, settings
+from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
@@ -88,7 +88,7 @@ from ci_remediator.sandbox.slack import BOT_TOKEN, SlackSandbox
 from ci_remediator.sandbox.webhook_sender import workflow_run_payload
 from ci_remediator.slack.notifier import SlackNotifier
 from tests.integration.conftest import engine, redis_client  # noqa: F401 - session fixtures
-from tests.properties.profiles import examples
+from tests.properties.profiles import NO_EXPLAIN, examples
 
 WEB = "acme/web"  # the defaults: a network blip is re-run automatically
 PAYMENTS = "acme/payments"  # protected: every remediation waits for a human
@@ -936,18 +936,13 @@ class LifecycleMachine(RuleBasedStateMachine):
                 assert approval.decided_at < approval.expires_at, "decided after its deadline"
 
 
-# No explain phase: on a failure it replays each step of the shrunk example many times over
-# (minutes here); the shrunk steps themselves say what happened.
-PHASES = tuple(phase for phase in Phase if phase is not Phase.explain)
-
-
 class TestAtMostOnce(LifecycleMachine.TestCase):
     """Property 62 (Remediation Execution): a remediation is executed at most once under any
     interleaving of redelivery, approval clicks, expiry and crashes.
 
     Long lifecycles: many deliveries, clicks and crashes per failure."""
 
-    settings = settings(max_examples=examples(15), stateful_step_count=50, phases=PHASES)
+    settings = settings(max_examples=examples(15), stateful_step_count=50, phases=NO_EXPLAIN)
 
 
 class TestLegalLifecycle(LifecycleMachine.TestCase):
@@ -956,4 +951,4 @@ class TestLegalLifecycle(LifecycleMachine.TestCase):
 
     Many short lifecycles: the machine's invariants checked after every one of their steps."""
 
-    settings = settings(max_examples=examples(20), stateful_step_count=25, phases=PHASES)
+    settings = settings(max_examples=examples(20), stateful_step_count=25, phases=NO_EXPLAIN)

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import redis
-from hypothesis import Phase, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -42,7 +42,7 @@ from ci_remediator.services import Services, set_services
 from ci_remediator.web import create_app
 from tests.conftest import TEST_REDIS_URL
 from tests.integration.conftest import engine, redis_client  # noqa: F401 - session fixtures
-from tests.properties.profiles import examples
+from tests.properties.profiles import NO_EXPLAIN, examples
 
 TOKEN = "ghp_test_token_for_the_sandbox_only"
 WEBHOOK_SECRET = "monitoring-properties-secret"
@@ -54,10 +54,6 @@ CONCLUSIONS = ("failure", "timed_out", "startup_failure", "cancelled", "success"
 # The conclusions that make a run a failure to look at (a cancelled run was stopped on purpose),
 # written out here: the product's own constant must not be the test's oracle.
 FAILING_CONCLUSIONS = frozenset({"failure", "timed_out", "startup_failure"})
-# Hypothesis's explain phase re-runs a failing example many times over to say which lines only
-# failing runs reach: with Postgres and HTTP in every run that takes minutes per failure (and
-# keeps a mutant applied that long). Shrinking stays, so a failure still reads small.
-NO_EXPLAIN = tuple(phase for phase in Phase if phase is not Phase.explain)
 
 # ------------------------------------------------------------------ shared helpers ----
 

@@ -38,9 +38,12 @@ from ci_remediator.pipeline.verify import verify_remediation
 from ci_remediator.sandbox.github import GitHubSandbox
 from ci_remediator.sandbox.scenarios import demo_log
 from ci_remediator.services import Services
-from tests.integration.conftest import engine, redis_client  # noqa: F401 - fixtures
+from tests.integration.conftest import (  # noqa: F401 - engine, redis_client: fixtures
+    engine,
+    redis_client,
+    rolled_back,
+)
 from tests.properties.profiles import examples
-from tests.properties.test_safety_gate_properties import rolled_back
 
 EXECUTABLE = tuple(kind for kind in ActionKind if kind is not ActionKind.NONE)
 RERUN_KINDS = (

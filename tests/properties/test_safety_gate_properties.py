@@ -7,8 +7,6 @@ on the real Postgres, where the caps are counted.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -49,7 +47,10 @@ from ci_remediator.policy.safety_gate import (
     evaluate_gate,
     never_remembered_reasons,
 )
-from tests.integration.conftest import engine  # noqa: F401 - the session-scoped fixture
+from tests.integration.conftest import (  # noqa: F401 - engine: the session-scoped fixture
+    engine,
+    rolled_back,
+)
 from tests.properties.profiles import examples
 
 risks = st.integers(min_value=0, max_value=10)
@@ -709,20 +710,6 @@ def test_no_count_at_its_cap_ever_gets_auto(
 
 SETTINGS = Settings()
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-@contextmanager
-def rolled_back(bind: Engine) -> Iterator[Session]:
-    """One example's session on the real Postgres; everything it wrote, commits included, is
-    rolled back at the end (hypothesis runs many examples in one test)."""
-    with bind.connect() as connection:
-        transaction = connection.begin()
-        session = Session(bind=connection, join_transaction_mode="create_savepoint")
-        try:
-            yield session
-        finally:
-            session.close()
-            transaction.rollback()
 
 
 def add_failure(

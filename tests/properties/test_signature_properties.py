@@ -28,10 +28,9 @@ from ci_remediator.sandbox.slack import BOT_TOKEN, SlackSandbox
 from ci_remediator.services import Services
 from ci_remediator.web import create_app
 from tests.integration.conftest import engine  # noqa: F401 - the session fixture
-from tests.properties.profiles import examples
+from tests.properties.profiles import NO_EXPLAIN, examples
 from tests.properties.test_github_integration_properties import slack  # noqa: F401 - fixture
 from tests.properties.test_monitoring_properties import (
-    NO_EXPLAIN,
     sandbox,  # noqa: F401 - the module's sandbox fixture
     services_on,
     sessions,  # noqa: F401 - the module's sessions fixture

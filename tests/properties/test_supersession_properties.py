@@ -12,16 +12,13 @@ whether ci-remediator asked GitHub for a rerun.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from hypothesis import Phase, event, given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
 
 from ci_remediator.analysis.rules import load_knowledge_base
 from ci_remediator.config import AppConfig, FileConfig, load_config
@@ -43,8 +40,11 @@ from ci_remediator.pipeline.execute import execute_remediation
 from ci_remediator.pipeline.gate import gate_failure
 from ci_remediator.sandbox.github import GitHubSandbox
 from ci_remediator.sandbox.scenarios import demo_log
-from tests.integration.conftest import engine  # noqa: F401 - the session-scoped fixture
-from tests.properties.profiles import examples
+from tests.integration.conftest import (  # noqa: F401 - engine: the session-scoped fixture
+    engine,
+    rolled_back,
+)
+from tests.properties.profiles import NO_EXPLAIN, examples
 
 WEB = "acme/web"  # a network blip is re-run automatically here
 PAYMENTS = "acme/payments"  # protected: only with a human's approval
@@ -155,19 +155,6 @@ def branch_histories(draw: st.DrawFn) -> BranchHistory:
     )
 
 
-@contextmanager
-def rolled_back(bind: Engine) -> Iterator[Session]:
-    """One example's session on the real Postgres, everything it wrote rolled back after."""
-    with bind.connect() as connection:
-        transaction = connection.begin()
-        session = Session(bind=connection, join_transaction_mode="create_savepoint")
-        try:
-            yield session
-        finally:
-            session.close()
-            transaction.rollback()
-
-
 @dataclass
 class Branch:
     """The branch's history being written into the sandbox."""
@@ -232,7 +219,7 @@ def our_reruns(github: GitHubSandbox, repository: str, run_id: int) -> int:
 
 
 # No explain phase: it replays a failing example's parts many times over (minutes here).
-@settings(max_examples=examples(80), phases=[p for p in Phase if p is not Phase.explain])
+@settings(max_examples=examples(80), phases=NO_EXPLAIN)
 @given(branch_histories())
 def test_a_superseded_run_is_never_re_run(
     engine: Engine,  # noqa: F811 - the fixture imported above
