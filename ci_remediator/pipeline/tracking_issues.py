@@ -49,7 +49,12 @@ def close_fixed_tracking_issues(
             branch=failure.head_branch,
             before=now,
         )
-        if passed is None or passed.created_at <= failure.run_created_at:
+        # GitHub's timestamps are whole seconds: a run created in the failure's second is
+        # later when its id is (ids grow in creation order), as `newer_than` orders them.
+        if passed is None or (passed.created_at, passed.run_id) <= (
+            failure.run_created_at,
+            failure.run_id,
+        ):
             continue
         number = int(remediation.result["issue_number"])
         issue = gateway.get_issue(failure.repository, number)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ci_remediator.config import get_config, load_config
+from ci_remediator.db.base import utcnow
 from ci_remediator.db.models import (
     Analysis,
     Failure,
@@ -345,6 +346,27 @@ def test_a_tracking_issue_is_opened_once_per_fingerprint_and_closed_when_a_run_p
     assert (closed, again) == (1, 0)
     assert sandbox.issues(WEB)[0].state == "closed"
     assert sandbox.count("PATCH", r".*/issues/\d+") == 1
+
+
+def test_a_run_that_passed_in_the_failures_second_closes_its_issue_but_one_before_it_does_not(
+    db_session: Session, services_for: ServicesFor, sandbox: GitHubSandbox
+) -> None:
+    # GitHub's timestamps are whole seconds: the run id orders runs created in one second.
+    second = utcnow().replace(microsecond=0) - timedelta(minutes=5)
+    sandbox.add_successful_run(
+        WEB, workflow_name="CI", job_name="test", log_text="ok", created_at=second
+    )
+    services = services_for(infra_gets("open_tracking_issue"))
+    failure_id = executing(db_session, services, sandbox, head_branch="main", created_at=second)
+    execute(db_session, services, failure_id)
+
+    assert close_fixed_tracking_issues(db_session, gateway=services.gateway) == 0
+
+    sandbox.add_successful_run(
+        WEB, workflow_name="CI", job_name="test", log_text="ok", created_at=second
+    )
+    assert close_fixed_tracking_issues(db_session, gateway=services.gateway) == 1
+    assert sandbox.issues(WEB)[0].state == "closed"
 
 
 def test_a_tracking_issue_shows_the_analysis_as_data(
