@@ -359,6 +359,7 @@ def test_a_run_that_passed_in_the_failures_second_closes_its_issue_but_one_befor
     services = services_for(infra_gets("open_tracking_issue"))
     failure_id = executing(db_session, services, sandbox, head_branch="main", created_at=second)
     execute(db_session, services, failure_id)
+    assert not verify(db_session, services, failure_id)
 
     assert close_fixed_tracking_issues(db_session, gateway=services.gateway) == 0
 
