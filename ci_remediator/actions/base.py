@@ -39,6 +39,8 @@ class RemediationTarget:
     issue: IssueDraft | None = None
     # The run as the execute step read it just before (reruns): the action need not ask again.
     latest: RunInfo | None = None
+    # How the awaited attempt concluded, as its signed `workflow_run` delivery said (reruns).
+    observed_conclusion: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,6 +66,16 @@ class Rerun:
         return Executed(f"{said}{self.what} requested (attempt {target.target_attempt})", result)
 
     def outcome(self, gateway: GitHubGateway, target: RemediationTarget) -> Outcome:
+        if target.observed_conclusion == "success":
+            # GitHub said so in a signed delivery, and an attempt concludes once. A failed one is
+            # read again: its escalation shows the attempt's own diagnosis.
+            return Outcome(
+                completed=True,
+                succeeded=True,
+                detail=f"attempt {target.target_attempt} concluded success",
+                result={"conclusion": "success"},
+                passed_attempt=target.target_attempt,
+            )
         attempt = gateway.get_run_attempt(target.repository, target.run_id, target.target_attempt)
         if not attempt.is_completed:
             said = f"attempt {attempt.run_attempt} {attempt.status}"

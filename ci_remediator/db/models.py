@@ -291,6 +291,25 @@ class Remediation(Base):
     )
 
 
+class ObservedConclusion(Base):
+    """How the attempt a remediation started, or one of its jobs, concluded, as a signed
+    `workflow_run` / `workflow_job` delivery said. An attempt and a job conclude once, so a
+    replayed delivery says the same: verify takes it instead of asking GitHub again. Only
+    attempts a remediation awaits are kept; the rows die with their remediation."""
+
+    __tablename__ = "observed_conclusions"
+    __table_args__ = (UniqueConstraint("remediation_id", "job_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    remediation_id: Mapped[int] = mapped_column(ForeignKey("remediations.id", ondelete="CASCADE"))
+    # 0: the attempt itself (`workflow_run`); otherwise the job's id (`workflow_job`).
+    job_id: Mapped[int] = mapped_column(BigInteger)
+    job_name: Mapped[str | None] = mapped_column(String(300))
+    conclusion: Mapped[str] = mapped_column(String(30))
+    delivery_id: Mapped[str | None] = mapped_column(String(100))
+    observed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class AuditEntry(Base):
     __tablename__ = "audit_entries"
     __table_args__ = (Index("ix_audit_entries_failure_id_at", "failure_id", "at"),)

@@ -53,7 +53,11 @@ def latest_remediation(session: Session, failure_id: int) -> Remediation | None:
 
 
 def target_of(
-    remediation: Remediation, *, issue: IssueDraft | None = None, latest: RunInfo | None = None
+    remediation: Remediation,
+    *,
+    issue: IssueDraft | None = None,
+    latest: RunInfo | None = None,
+    observed_conclusion: str | None = None,
 ) -> RemediationTarget:
     return RemediationTarget(
         repository=remediation.repository,
@@ -65,6 +69,7 @@ def target_of(
         result=dict(remediation.result or {}),
         issue=issue,
         latest=latest,
+        observed_conclusion=observed_conclusion,
     )
 
 

@@ -21,6 +21,10 @@ from ci_remediator.db.flaky_evidence import record_flaky_jobs
 from ci_remediator.db.metric_samples import record_metric
 from ci_remediator.db.models import Analysis, Failure, Remediation, RemediationStatus
 from ci_remediator.db.notices import notice
+from ci_remediator.db.observed_conclusions import (
+    observed_attempt_conclusion,
+    observed_job_conclusions,
+)
 from ci_remediator.db.transitions import require_transition
 from ci_remediator.domain import (
     NOTHING_TO_DO,
@@ -66,7 +70,10 @@ def verify_remediation(
     remediation = latest_remediation(session, failure_id)
     if remediation is None or remediation.status is not RemediationStatus.REQUESTED:
         return NOTHING_TO_DO
-    outcome = action_for(remediation.action).outcome(gateway, target_of(remediation))
+    observed = observed_attempt_conclusion(session, remediation.id)
+    outcome = action_for(remediation.action).outcome(
+        gateway, target_of(remediation, observed_conclusion=observed)
+    )
     now = now or utcnow()
     remediation.result = {**(remediation.result or {}), **outcome.result}
     if not outcome.completed:
@@ -155,7 +162,11 @@ def _concluded(
     if succeeded:
         if outcome.passed_attempt is not None:
             _record_flaky_jobs(
-                session, gateway, failure=failure, passed_attempt=outcome.passed_attempt
+                session,
+                gateway,
+                failure=failure,
+                remediation=remediation,
+                passed_attempt=outcome.passed_attempt,
             )
         return StepResult((notice(session, failure_id, StageEvent.RESOLVED),))
     return escalate_after_failed_remediation(session, failure_id=failure_id)
@@ -187,17 +198,28 @@ def _links(remediation: Remediation) -> dict[str, object]:
 
 
 def _record_flaky_jobs(
-    session: Session, gateway: GitHubGateway, *, failure: Failure, passed_attempt: int
+    session: Session,
+    gateway: GitHubGateway,
+    *,
+    failure: Failure,
+    remediation: Remediation,
+    passed_attempt: int,
 ) -> None:
-    """The jobs that failed before and passed now, on the same commit: flaky, by history."""
+    """The jobs that failed before and passed now, on the same commit: flaky, by history.
+    What the new attempt's `workflow_job` deliveries said, when one came for every failed job;
+    otherwise GitHub's list of the attempt's jobs."""
     analysis = session.scalar(select(Analysis).where(Analysis.failure_id == failure.id))
     if analysis is None or not analysis.failed_jobs:
         return
-    passed = {
-        job.name
-        for job in gateway.list_jobs(failure.repository, failure.run_id, passed_attempt)
-        if job.conclusion == "success"
-    }
+    observed = observed_job_conclusions(session, remediation.id)
+    if all(name in observed for name in analysis.failed_jobs):
+        passed = {name for name, conclusion in observed.items() if conclusion == "success"}
+    else:
+        passed = {
+            job.name
+            for job in gateway.list_jobs(failure.repository, failure.run_id, passed_attempt)
+            if job.conclusion == "success"
+        }
     record_flaky_jobs(
         session,
         failure=failure,

@@ -6,22 +6,28 @@ GitHub signs only the body, so a replayed delivery cannot be told from a redeliv
 harmless because recording is idempotent by (repository, run id, run attempt). Nothing in the
 payload is acted on directly: the analyze step re-reads the run through the API first. The
 handler only records and enqueues, to answer within GitHub's 10 seconds.
+
+One exception, for the rate budget: how an attempt a rerun of ours started concluded, and each
+of its jobs (`workflow_run` / `workflow_job` `completed`), is kept as said and verify takes it
+without asking GitHub. That is safe to believe from a signed body: an attempt concludes once,
+so a replay says the same, and it decides only whether the failure is resolved, never a call.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy import String
 from sqlalchemy.orm import Session
 
 from ci_remediator.config import REPO_NAME_PATTERN
 from ci_remediator.db.audit import record_audit
-from ci_remediator.db.models import DetectionSource, Failure
+from ci_remediator.db.models import DetectionSource, Failure, Remediation
 from ci_remediator.db.monitored_repositories import is_monitored
-from ci_remediator.domain import StepResult
+from ci_remediator.db.observed_conclusions import awaited_remediation, record_observed
+from ci_remediator.domain import FollowUp, Step, StepResult
 from ci_remediator.github.values import FAILING_CONCLUSIONS, RunInfo, run_info
 from ci_remediator.pipeline.detect import follow_ups_for_new_failure, record_failure
 
@@ -116,10 +122,7 @@ def handle_delivery(
     if event == "ping":
         return WebhookOutcome(status=200, body={"ok": True, "zen": "pong"})
     if event == "workflow_job":
-        # Its run's `workflow_run.completed` says the same with the whole run: wait for that.
-        return WebhookOutcome(
-            status=202, body={"ignored": "workflow_job is not recorded on its own"}
-        )
+        return _workflow_job(session, payload, delivery_id)
     if event != "workflow_run":
         return WebhookOutcome(status=204, body={})
     return _workflow_run(session, payload, delivery_id, configured_repositories)
@@ -141,6 +144,9 @@ def _workflow_run(
         )
     if len(repository) > _TEXT_LIMITS["repository"] or not REPOSITORY_NAME.fullmatch(repository):
         raise InvalidPayloadError(f"repository.full_name {repository[:80]!r} is no owner/name")
+    observed = _observed(session, repository, run_data, delivery_id)
+    if observed is not None:
+        return observed
     if run_data.get("conclusion") not in FAILING_CONCLUSIONS:
         return WebhookOutcome(
             status=202, body={"ignored": f"conclusion {run_data.get('conclusion')!r}"}
@@ -162,3 +168,76 @@ def _workflow_run(
         body={"recorded": True, "failure_id": failure_id},
         follow_ups=follow_ups_for_new_failure(session, failure_id),
     )
+
+
+def _workflow_job(session: Session, payload: dict[str, Any], delivery_id: str) -> WebhookOutcome:
+    """A job of an attempt a remediation awaits concluded: kept for verify's flaky evidence.
+    Any other job: its run's `workflow_run.completed` says the same with the whole run."""
+    job = payload.get("workflow_job")
+    repository = (payload.get("repository") or {}).get("full_name")
+    if payload.get("action") == "completed" and isinstance(job, dict):
+        remediation = _awaiting(session, repository, job.get("run_id"), job.get("run_attempt"))
+        if remediation is not None:
+            job_id, name = job.get("id"), job.get("name")
+            if not _is_id(job_id) or not isinstance(name, str) or not name:
+                raise InvalidPayloadError("workflow_job.id or workflow_job.name is malformed")
+            record_observed(
+                session,
+                remediation_id=remediation.id,
+                job_id=job_id,
+                job_name=_storable(name, "workflow_job.name", 300),
+                conclusion=_conclusion(job, "workflow_job"),
+                delivery_id=delivery_id,
+            )
+            return WebhookOutcome(
+                status=200, body={"observed": True, "failure_id": remediation.failure_id}
+            )
+    return WebhookOutcome(status=202, body={"ignored": "workflow_job is not recorded on its own"})
+
+
+def _observed(
+    session: Session, repository: str, run_data: dict[str, Any], delivery_id: str
+) -> WebhookOutcome | None:
+    """The attempt a rerun of ours started has concluded: keep what GitHub said and verify now
+    (verify would otherwise ask GitHub at its next poll). None for any other run."""
+    remediation = _awaiting(session, repository, run_data.get("id"), run_data.get("run_attempt"))
+    if remediation is None:
+        return None
+    record_observed(
+        session,
+        remediation_id=remediation.id,
+        conclusion=_conclusion(run_data, "workflow_run"),
+        delivery_id=delivery_id,
+    )
+    return WebhookOutcome(
+        status=200,
+        body={"observed": True, "failure_id": remediation.failure_id},
+        follow_ups=(FollowUp(Step.VERIFY, remediation.failure_id),),
+    )
+
+
+def _awaiting(
+    session: Session, repository: object, run_id: object, run_attempt: object
+) -> Remediation | None:
+    if not (isinstance(repository, str) and _is_id(run_id) and _is_id(run_attempt)):
+        return None
+    return awaited_remediation(
+        session, repository=repository, run_id=run_id, run_attempt=run_attempt
+    )
+
+
+def _is_id(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= _MAX_ID
+
+
+def _conclusion(data: dict[str, Any], where: str) -> str:
+    conclusion = data.get("conclusion")
+    if not isinstance(conclusion, str) or not conclusion:
+        raise InvalidPayloadError(f"{where}.conclusion is missing although it completed")
+    return _storable(conclusion, f"{where}.conclusion", 30)
+
+
+def _storable(value: str, where: str, limit: int) -> str:
+    if len(value) > limit or "\x00" in value:
+        raise InvalidPayloadError(f"{where} is longer than {limit} characters or holds a NUL")
+    return value

@@ -14,7 +14,9 @@ import copy
 import hashlib
 import hmac
 import json
+import threading
 import uuid
+from collections.abc import Callable
 from importlib import resources
 from types import TracebackType
 from typing import Any, Self, cast
@@ -25,6 +27,7 @@ from ci_remediator.sandbox.github import GitHubSandbox
 
 __all__ = [
     "WebhookSender",
+    "completion_announcer",
     "ping_payload",
     "sign_payload",
     "workflow_job_payload",
@@ -142,6 +145,23 @@ def workflow_job_payload(
     payload["workflow_job"]["labels"] = job["labels"]
     _fill_repository_and_owner(payload, sandbox.repository_json(repository))
     return payload
+
+
+def completion_announcer(
+    sandbox: GitHubSandbox, sender: WebhookSender
+) -> Callable[[str, int], None]:
+    """What GitHub sends when an attempt completes, for `GitHubSandbox.complete_reruns_after`:
+    a `workflow_job` delivery for each job of the attempt, then the `workflow_run` one."""
+    lock = threading.Lock()  # one requests.Session, and timers run in their own threads
+
+    def announce(repository: str, run_id: int) -> None:
+        with lock:
+            for job in sandbox.jobs_json(repository, run_id):
+                payload = workflow_job_payload(sandbox, repository, run_id, job_name=job["name"])
+                sender.deliver("workflow_job", payload)
+            sender.deliver("workflow_run", workflow_run_payload(sandbox, repository, run_id))
+
+    return announce
 
 
 def ping_payload(*, hook_id: int = 1) -> dict[str, Any]:

@@ -31,4 +31,5 @@ def test_migrations_made_every_table(engine: Engine) -> None:
         "breaker_trips",
         "flaky_evidence",
         "task_stats",
+        "observed_conclusions",
     }

@@ -6,6 +6,8 @@ read and update issues, with GitHub's refusals and validation messages.
 from __future__ import annotations
 
 import hashlib
+import logging
+import threading
 import time
 from http import HTTPStatus
 from typing import Any
@@ -13,6 +15,7 @@ from typing import Any
 from ci_remediator.sandbox.github.base import SandboxBase
 from ci_remediator.sandbox.github.model import (
     FAILING_CONCLUSIONS,
+    Attempt,
     Cache,
     DispatchRecord,
     Issue,
@@ -34,6 +37,10 @@ from ci_remediator.sandbox.github.rest import (
 )
 
 __all__ = ["ActionEndpoints"]
+
+log = logging.getLogger(__name__)
+# A rerun on a clock (`complete_reruns_after`) stays in progress however often it is read.
+_NEVER_BY_POLLS = 2**31
 
 _RUNS_DOCS = "https://docs.github.com/rest/actions/workflow-runs"
 _RERUN_DOCS = f"{_RUNS_DOCS}#re-run-failed-jobs-from-a-workflow-run"
@@ -96,6 +103,26 @@ class ActionEndpoints(SandboxBase):
             trigger=trigger,
         )
         attempt.debug_logging = debug_logging
+        completion = self._rerun_completion
+        if completion is not None:
+            attempt.polls_until_complete = _NEVER_BY_POLLS
+            timer = threading.Timer(completion.seconds, self._complete_rerun, (run, attempt))
+            timer.daemon = True
+            timer.start()
+
+    def _complete_rerun(self, run: Run, attempt: Attempt) -> None:
+        """The rerun's clock ran out: it completes (unless cancelled meanwhile) and says so."""
+        completion = self._rerun_completion
+        with self._lock:
+            if attempt.status != "completed":
+                attempt.polls_served = attempt.polls_until_complete
+                attempt.completed_at = now()
+        if completion is not None:
+            try:
+                completion.announce(run.repository, run.run_id)
+            except Exception:
+                # A receiver that is down misses the delivery, as it would GitHub's.
+                log.exception("announcing the completion of run %s failed", run.run_id)
 
     # -- workflow dispatch -----------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -56,6 +57,15 @@ class Latency:
     remaining: int | None  # None: every matching request
 
 
+@dataclass(frozen=True, slots=True)
+class RerunCompletion:
+    """Each rerun completes `seconds` after GitHub accepted it; then `announce(repository,
+    run_id)` is called, outside the lock (where GitHub would send its webhook deliveries)."""
+
+    seconds: float
+    announce: Callable[[str, int], None]
+
+
 class SandboxBase(LoopbackSandbox):
     """The GitHub sandbox's state and shared lookups; `GitHubSandbox` sets `_routes`."""
 
@@ -95,6 +105,8 @@ class SandboxBase(LoopbackSandbox):
         self._injected: list[InjectedError] = []
         self._latencies: list[Latency] = []
         self._revoked_tokens: set[str] = set()
+        # Set by `complete_reruns_after`: reruns complete on a clock and announce it.
+        self._rerun_completion: RerunCompletion | None = None
         self._rate_limit = RATE_LIMIT
         self._rate_remaining = RATE_LIMIT
         self._rate_reset = int(time.time()) + RATE_WINDOW_S

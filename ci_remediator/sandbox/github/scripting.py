@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from ci_remediator.sandbox.github.base import SandboxBase
+from ci_remediator.sandbox.github.base import RerunCompletion, SandboxBase
 from ci_remediator.sandbox.github.model import (
     FAILING_CONCLUSIONS,
     Cache,
@@ -156,6 +156,14 @@ class Scripting(SandboxBase):
             created_at=created_at,
             head_sha=head_sha,
         )
+
+    def complete_reruns_after(self, seconds: float, announce: Callable[[str, int], None]) -> None:
+        """From now on each rerun completes `seconds` after it was requested, however often
+        it is read (as on GitHub), and then `announce(repository, run_id)` is called: send the
+        `workflow_job` and `workflow_run` deliveries there (`webhook_sender`)."""
+        if seconds < 0:
+            raise ValueError("seconds must be >= 0")
+        self._rerun_completion = RerunCompletion(seconds, announce)
 
     def set_branch_head(self, repository: str, branch: str, sha: str) -> None:
         """Point `branch` at commit `sha` (a push with no run yet, say)."""
