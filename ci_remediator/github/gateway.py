@@ -53,6 +53,7 @@ from ci_remediator.github.values import (
     RunsPage,
     approvals_fields,
     branch_fields,
+    environments_fields,
     issue_info,
     job_info,
     jobs_list_fields,
@@ -85,6 +86,8 @@ _LOG_STREAM_CHUNK_BYTES = 1 << 20
 READ_ATTEMPTS = 3
 # How many of a branch's newest runs one read brings (GitHub allows up to 100 a page).
 BRANCH_RUNS = 20
+# GitHub's largest page: a repository with more environments is asked about every run.
+ENVIRONMENTS_PAGE = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,7 +312,11 @@ class GitHubGateway:
 
     def run_deployment_environments(self, repository: str, run_id: int) -> tuple[str, ...]:
         """The deployment environments the run's jobs asked to deploy to, from GitHub's review
-        history of the run (environments with protection rules record a review there)."""
+        history of the run (environments with protection rules record a review there). Only
+        an environment with required reviewers records one: in a repository that has none,
+        the history is empty and is not asked for (`has_reviewed_environments`)."""
+        if not self.has_reviewed_environments(repository):
+            return ()
         answer = self._fresh(
             f"/repos/{repository}/actions/runs/{run_id}/approvals",
             f"list deployment reviews of {repository}#{run_id}",
@@ -321,6 +328,28 @@ class GitHubGateway:
             for environment in review.get("environments") or ()
         )
         return tuple(dict.fromkeys(name for name in names if isinstance(name, str)))
+
+    def has_reviewed_environments(self, repository: str) -> bool:
+        """Whether any environment of the repository requires reviewers: one read a repository,
+        asked conditionally (a free 304 while the environments stay as they are). True when
+        GitHub does not say (a page it did not list, a refusal other than rate or credential):
+        then the run's review history is read, as always."""
+        try:
+            answer = self._fresh(
+                f"/repos/{repository}/environments",
+                f"list the environments of {repository}",
+                params={"per_page": str(ENVIRONMENTS_PAGE)},
+                project=environments_fields,
+            )
+        except PermanentGitHubError as error:
+            if isinstance(error, AuthenticationError):
+                raise
+            return True
+        listed = answer.data["environments"]
+        total = answer.data["total_count"]
+        if not isinstance(total, int) or total > len(listed):
+            return True
+        return any("required_reviewers" in environment["rules"] for environment in listed)
 
     # ----------------------------------------------------------------------- jobs ----
 

@@ -224,6 +224,19 @@ def approvals_fields(data: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
     ]
 
 
+def environments_fields(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "total_count": data.get("total_count"),
+        "environments": [
+            {
+                "name": environment.get("name"),
+                "rules": [rule.get("type") for rule in environment.get("protection_rules") or ()],
+            }
+            for environment in data.get("environments") or ()
+        ],
+    }
+
+
 def newer_than(listed: Sequence[RunInfo], run: RunInfo) -> RunInfo | None:
     """The first of `listed` created after `run` (ties broken by run id), if any."""
     for other in listed:

@@ -28,6 +28,10 @@ class Examples:
     def __init__(self, *, base_url: Callable[[], str], owner_id: Callable[[str], int]) -> None:
         data = resources.files("ci_remediator.sandbox").joinpath("data/github_examples.json")
         self._examples: dict[str, Any] = json.loads(data.read_text("utf-8"))["examples"]
+        environments = resources.files("ci_remediator.sandbox").joinpath(
+            "data/github_environments_example.json"
+        )
+        self._examples["environments"] = json.loads(environments.read_text("utf-8"))["example"]
         self._base_url = base_url
         self._owner_id = owner_id
 

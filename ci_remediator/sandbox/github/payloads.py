@@ -184,6 +184,31 @@ class Payloads(Examples):
             reviews.append(review)
         return reviews
 
+    def environments(
+        self, repository: Repository, environments: Sequence[Environment]
+    ) -> dict[str, Any]:
+        """GitHub's list of the repository's environments, each with the example's protection
+        rules (a wait timer, required reviewers, a branch policy): the reviewer is the
+        repository's owner, who approved the runs that deployed there."""
+        example = self._rebranded("environments", repository.full_name)
+        template = example["environments"][0]
+        listed = []
+        for environment in environments:
+            body = self._environment(template, environment)
+            for number, rule in enumerate(body["protection_rules"]):
+                rule_id = environment.environment_id * 10 + number
+                rule.update(id=rule_id, node_id=node_id("Gate", rule_id))
+                if rule["type"] == "required_reviewers":
+                    (user,) = [r for r in rule["reviewers"] if r["type"] == "User"]
+                    rule["reviewers"] = [
+                        {
+                            "type": "User",
+                            "reviewer": self._owner(user["reviewer"], repository.owner),
+                        }
+                    ]
+            listed.append(body)
+        return {"total_count": len(listed), "environments": listed}
+
     def cache(self, cache: Cache) -> dict[str, Any]:
         body = copy.deepcopy(self._examples["actions-cache-list"]["actions_caches"][0])
         body.update(

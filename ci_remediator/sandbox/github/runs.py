@@ -106,6 +106,13 @@ class RunEndpoints(SandboxBase):
             return not_found()
         return json_response(self._payloads.approvals(run, self._repositories[full_name]))
 
+    def _list_environments(self, request: Request, full_name: str) -> Response:
+        repository = self._repositories.get(full_name)
+        if repository is None:
+            return not_found()
+        known = [env for (name, _), env in self._environments.items() if name == full_name]
+        return json_response(self._payloads.environments(repository, known))
+
     def _get_job(self, request: Request, full_name: str, job_id: str) -> Response:
         found = self._find_job(full_name, int(job_id))
         if found is None:

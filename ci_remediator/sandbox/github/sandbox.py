@@ -73,6 +73,7 @@ class GitHubSandbox(
             Route("GET", runs + "/{run_id}/jobs", self._list_jobs),
             Route("GET", runs + "/{run_id}/attempts/{attempt_number}/jobs", self._list_jobs),
             Route("GET", runs + "/{run_id}/approvals", self._get_run_approvals),
+            Route("GET", repo + "/environments", self._list_environments),
             Route("GET", repo + "/actions/jobs/{job_id}", self._get_job),
             Route("GET", repo + "/actions/jobs/{job_id}/logs", self._get_job_logs),
             Route("POST", runs + "/{run_id}/rerun-failed-jobs", self._rerun_failed_jobs),

@@ -37,6 +37,11 @@ STATE_DEPENDENT_KEYS = frozenset({"parent", "source", "pull_request"})
 CONDITIONAL_HEADERS = frozenset({"Link"})
 # Served, but outside the OpenAPI subset: the example GitHub documents for the same object.
 EXAMPLES_OUTSIDE_THE_SUBSET = {("GET", "/app/installations/{installation_id}"): "installation"}
+# Served, outside the subset and its examples: GitHub's documented example, shipped with the
+# sandbox (data/github_environments_example.json, its provenance in LICENSE-github-examples.md).
+SHIPPED_OUTSIDE_THE_SUBSET = {
+    ("GET", "/repos/{owner}/{repo}/environments"): "github_environments_example.json"
+}
 
 pytestmark = pytest.mark.skipif(
     not OPENAPI.exists(), reason=f"GitHub OpenAPI fixture not found at {OPENAPI}"
@@ -139,6 +144,10 @@ CASES: dict[tuple[str, str], Callable[[World], requests.Response]] = {
     ("GET", RUNS + "/{run_id}/approvals"): lambda w: w.request(
         "GET", f"/repos/{REPO}/actions/runs/{w.fresh_run(environments=('production',))}/approvals"
     ),
+    ("GET", R + "/environments"): lambda w: (
+        w.fresh_run(environments=("production",)),
+        w.request("GET", f"/repos/{REPO}/environments"),
+    )[1],
     ("GET", R + "/actions/jobs/{job_id}"): lambda w: w.request(
         "GET", f"/repos/{REPO}/actions/jobs/{w.job_id()}"
     ),
@@ -210,6 +219,10 @@ def documented_answer(
     spec: dict[str, Any], method: str, template: str, status: int
 ) -> tuple[Any, dict[str, Any]]:
     """(example value or NO_BODY, documented headers) for this path, method and status."""
+    shipped = SHIPPED_OUTSIDE_THE_SUBSET.get((method, template))
+    if shipped is not None:
+        data = REPO_ROOT / "ci_remediator" / "sandbox" / "data" / shipped
+        return json.loads(data.read_text(encoding="utf-8"))["example"], {}
     outside = EXAMPLES_OUTSIDE_THE_SUBSET.get((method, template))
     if outside is not None:
         return spec["examples"][outside]["value"], {}
