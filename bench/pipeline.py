@@ -9,7 +9,9 @@ signed `workflow_run` deliveries go, 8 at a time, to the real web app (`ci_remed
 served by werkzeug's threaded server in this process, enqueueing through `workers.app`), which
 records each failure and sends `analyze`; then K real `celery worker` processes (prefork,
 concurrency 2, every queue, as the Procfile starts them) analyze, gate, re-run, verify and notify
-(Slack sandbox). The clock runs from the first delivery until every failure is in a terminal
+(Slack sandbox). As on GitHub, each rerun completes on its own clock (RERUN_SECONDS after the
+request) and its `workflow_job` and `workflow_run` deliveries go to the same web app, which
+sends verify; verify's polls (VERIFY_POLL_SECONDS) are only the fallback. The clock runs from the first delivery until every failure is in a terminal
 state with no notification pending (read from Postgres). Then, in the same run and with the
 same workers, as many chains as failures of T no-op tasks each, T being the tasks a failure
 took (the workers' own per-task-name counters, `inspect stats`), the clock running from the
@@ -71,6 +73,9 @@ NOOP_TASK = "bench.noop"
 CHAINS_DONE_KEY = "bench:chains_done"
 PROFILE_ENV = "BENCH_PIPELINE_PROFILE_DIR"
 TICKS = os.sysconf("SC_CLK_TCK")
+# A rerun completes this long after GitHub accepted it, then its deliveries go to the web app.
+RERUN_SECONDS = 0.2
+VERIFY_POLL_SECONDS = 5.0
 
 # ------------------------------------------------------------------ the worker's side ----
 # `celery -A bench.pipeline:worker_app worker` imports this module in the worker; the
@@ -140,7 +145,7 @@ def bench_config(repositories: list[str]) -> dict[str, Any]:
         "max_auto_per_hour": unlimited,
         "github_max_requests_per_minute": unlimited,
         "noise_window_minutes": 0,
-        "verify_poll_seconds": 0.3,
+        "verify_poll_seconds": VERIFY_POLL_SECONDS,
     }
 
 
@@ -343,7 +348,11 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 - one 
     from ci_remediator.sandbox.github import GitHubSandbox
     from ci_remediator.sandbox.scenarios import demo_log
     from ci_remediator.sandbox.slack import BOT_TOKEN, SlackSandbox
-    from ci_remediator.sandbox.webhook_sender import workflow_run_payload
+    from ci_remediator.sandbox.webhook_sender import (
+        WebhookSender,
+        completion_announcer,
+        workflow_run_payload,
+    )
 
     engine = fresh_database()
     broker = redis.Redis.from_url(REDIS_URL)
@@ -408,6 +417,10 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 - one 
         server = make_server("127.0.0.1", 0, create_web_app(), threaded=True)
         threading.Thread(target=server.serve_forever, name="web", daemon=True).start()
         hook_url = f"http://127.0.0.1:{server.server_port}/webhooks/github"
+        # As on GitHub, a rerun completes on its own clock and its deliveries say so; verify's
+        # polls (verify_poll_seconds) are the fallback for a delivery that never comes.
+        announcer = WebhookSender(hook_url, SECRET)
+        github.complete_reruns_after(RERUN_SECONDS, completion_announcer(github, announcer))
 
         workers = Workers(args.workers, worker_env, workdir)
         try:
