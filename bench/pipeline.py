@@ -11,8 +11,9 @@ records each failure and sends `analyze`; then K real `celery worker` processes 
 concurrency 2, every queue, as the Procfile starts them) analyze, gate, re-run, verify and notify
 (Slack sandbox). As on GitHub, each rerun completes on its own clock (RERUN_SECONDS after the
 request) and its `workflow_job` and `workflow_run` deliveries go to the same web app, which
-sends verify; verify's polls (VERIFY_POLL_SECONDS) are only the fallback. The clock runs from the first delivery until every failure is in a terminal
-state with no notification pending (read from Postgres). Then, in the same run and with the
+sends verify; verify's polls (VERIFY_POLL_SECONDS) are only the fallback. The clock runs
+from the first delivery until every failure is in a terminal state with no notification
+pending (read from Postgres). Then, in the same run and with the
 same workers, as many chains as failures of T no-op tasks each, T being the tasks a failure
 took (the workers' own per-task-name counters, `inspect stats`), the clock running from the
 first send until the last link of every chain ran.
