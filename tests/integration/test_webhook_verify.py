@@ -183,13 +183,15 @@ def test_a_rerun_that_passed_is_resolved_from_its_deliveries_without_asking_gith
     assert resolved.detail["outcome"] == "attempt 2 concluded success"
 
 
-def test_a_rerun_whose_job_deliveries_never_came_asks_github_which_jobs_passed(
+def test_a_rerun_whose_failed_jobs_delivery_never_came_asks_github_which_jobs_passed(
     services: Services, sandbox: GitHubSandbox, sender: WebhookSender
 ) -> None:
-    def run_delivery_only(repository: str, run_id: int) -> None:
+    def failed_jobs_delivery_lost(repository: str, run_id: int) -> None:
+        payload = workflow_job_payload(sandbox, repository, run_id, job_name="prepare")
+        sender.deliver("workflow_job", payload)  # the job that passed before too
         sender.deliver("workflow_run", workflow_run_payload(sandbox, repository, run_id))
 
-    failure_id = rerun_announced(services, sandbox, run_delivery_only)
+    failure_id = rerun_announced(services, sandbox, failed_jobs_delivery_lost)
 
     assert not verify(services, failure_id)
 
@@ -267,3 +269,21 @@ def test_a_redelivered_conclusion_is_kept_once_and_a_malformed_one_is_a_400(
     assert "workflow_run.conclusion" in malformed.json()["error"]
     with services.sessions() as session:
         assert session.scalar(select(func.count()).select_from(ObservedConclusion)) == 3
+
+
+def test_a_delivery_of_another_attempt_of_the_run_says_nothing_of_the_awaited_one(
+    services: Services, sandbox: GitHubSandbox, sender: WebhookSender, enqueued: list[FollowUp]
+) -> None:
+    announced: list[int] = []
+    failure_id = rerun_announced(services, sandbox, lambda _, run_id: announced.append(run_id))
+    (run_id,) = announced
+    first_attempt = workflow_run_payload(sandbox, WEB, run_id)
+    first_attempt["workflow_run"]["run_attempt"] = 1  # the failed attempt, delivered again
+
+    answer = sender.deliver("workflow_run", first_attempt)
+
+    assert answer.json().get("observed") is None
+    assert observed(services) == []
+    assert not verify(services, failure_id)  # read from GitHub: the attempt passed
+    assert state_of(services, failure_id) is FailureState.RESOLVED
+    assert sandbox.count("GET", ATTEMPT_READS) == 1

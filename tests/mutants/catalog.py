@@ -406,6 +406,35 @@ CATALOG_MUTANTS: tuple[Mutant, ...] = (
         '    fence = "```"\n',
         ("tests/unit/test_issue_text.py",),
     ),
+    Mutant(
+        "a delivery of any attempt of the run is taken for the awaited one",
+        "ci_remediator/db/observed_conclusions.py",
+        "            Remediation.target_attempt == run_attempt,\n",
+        "",
+        ("tests/integration/test_webhook_verify.py",),
+    ),
+    Mutant(
+        "flaky evidence from deliveries when some failed job had none",
+        "ci_remediator/pipeline/verify.py",
+        "    if all(name in observed for name in analysis.failed_jobs):\n",
+        "    if observed:\n",
+        ("tests/integration/test_webhook_verify.py",),
+    ),
+    Mutant(
+        "a failed attempt a delivery reported is taken as passed",
+        "ci_remediator/actions/reruns.py",
+        '        if target.observed_conclusion == "success":\n',
+        "        if target.observed_conclusion is not None:\n",
+        ("tests/integration/test_webhook_verify.py",),
+    ),
+    Mutant(
+        "the review history is skipped where an environment requires reviewers",
+        "ci_remediator/github/gateway.py",
+        '        return any("required_reviewers" in environment["rules"]'
+        " for environment in listed)\n",
+        "        return False\n",
+        ("tests/unit/github/test_deployment_environments.py",),
+    ),
 )
 
 MUTANTS = MUTANTS + CATALOG_MUTANTS
