@@ -27,7 +27,13 @@ from sqlalchemy.orm import Session
 from ci_remediator.analysis.redaction import redact
 from ci_remediator.analysis.rules import load_knowledge_base
 from ci_remediator.config import AppConfig, FileConfig, load_config
-from ci_remediator.db.models import DetectionSource, Failure, Remediation, RemediationStatus
+from ci_remediator.db.models import (
+    DetectionSource,
+    Failure,
+    FlakyEvidence,
+    Remediation,
+    RemediationStatus,
+)
 from ci_remediator.domain import ActionKind, FailureState, Step
 from ci_remediator.github.errors import TransientGitHubError
 from ci_remediator.pipeline.analyze import analyze_failure
@@ -35,8 +41,10 @@ from ci_remediator.pipeline.detect import record_failure
 from ci_remediator.pipeline.execute import execute_remediation
 from ci_remediator.pipeline.gate import gate_failure
 from ci_remediator.pipeline.verify import verify_remediation
+from ci_remediator.pipeline.webhook import handle_delivery
 from ci_remediator.sandbox.github import GitHubSandbox
 from ci_remediator.sandbox.scenarios import demo_log
+from ci_remediator.sandbox.webhook_sender import workflow_job_payload, workflow_run_payload
 from ci_remediator.services import Services
 from tests.integration.conftest import (  # noqa: F401 - engine, redis_client: fixtures
     engine,
@@ -630,3 +638,93 @@ def test_a_worker_that_dies_after_github_acted_is_redelivered_and_github_acts_on
         assert result["issue_number"] == issues[0].number
     dispatches = github.dispatches(scenario.repository)
     assert len(dispatches) == (scenario.kind is ActionKind.DISPATCH_REMEDIATION_WORKFLOW)
+
+
+# ------------------------------------- 76: verify from GitHub's own deliveries ----
+
+
+def _deliveries(github: GitHubSandbox, repository: str, run_id: int, decoy: str) -> list[Any]:
+    """(event, payload) of what GitHub sends when the new attempt completes (each job, then
+    the run), and of deliveries about other attempts of the run, saying `decoy`."""
+    truthful: list[Any] = [
+        ("workflow_job", workflow_job_payload(github, repository, run_id, job_name=job["name"]))
+        for job in github.jobs_json(repository, run_id)
+    ]
+    truthful.append(("workflow_run", workflow_run_payload(github, repository, run_id)))
+    decoys: list[Any] = []
+    for attempt in (1, 3):
+        run = workflow_run_payload(github, repository, run_id)
+        run["workflow_run"].update(run_attempt=attempt, conclusion=decoy)
+        job = workflow_job_payload(github, repository, run_id, job_name="test")
+        job["workflow_job"].update(
+            run_attempt=attempt, conclusion=decoy, id=job["workflow_job"]["id"] + attempt
+        )
+        decoys += [("workflow_run", run), ("workflow_job", job)]
+    return truthful + decoys
+
+
+@settings(max_examples=examples(30))
+@given(
+    conclusion=st.sampled_from(CONCLUSIONS),
+    decoy=st.sampled_from(CONCLUSIONS),
+    picks=st.lists(st.integers(0, 6), max_size=10),
+)
+def test_verify_from_deliveries_agrees_with_github_whatever_arrives(
+    engine: Engine,  # noqa: F811
+    github: GitHubSandbox,
+    services: Services,
+    *,
+    conclusion: str,
+    decoy: str,
+    picks: list[int],
+) -> None:
+    """Property 76 (Remediation Execution): for any subset, order and repetition of the new
+    attempt's `workflow_job` / `workflow_run` deliveries, mixed with deliveries of other
+    attempts of the run saying anything, verify reaches the state GitHub's own answer gives
+    (resolved exactly when the attempt passed), records as flaky exactly the failed jobs that
+    passed, and reads the attempt from GitHub only when no delivery said it passed."""
+    scenario = Scenario(
+        ActionKind.RERUN_FAILED_JOBS, "main", ("static",), (), Workflow("heal.yml", "main", None)
+    )
+    prepare(github, scenario)
+    with rolled_back(engine) as session:
+        target = executing(
+            session,
+            services,
+            github,
+            scenario,
+            rerun_conclusions=(conclusion,),
+            polls_until_complete=0,
+        )
+        execute(session, services, target.failure_id)
+        pool = _deliveries(github, scenario.repository, target.run_id, decoy)
+        for pick in picks:
+            event, payload = pool[pick]
+            handle_delivery(
+                session,
+                event=event,
+                delivery_id=f"d-{pick}",
+                payload=payload,
+                configured_repositories=(scenario.repository,),
+            )
+        start = len(github.requests)
+        verify_remediation(
+            session,
+            failure_id=target.failure_id,
+            gateway=services.gateway,
+            timeout=timedelta(hours=1),
+            knowledge_base=KNOWLEDGE_BASE,
+        )
+        state = state_of(session, target.failure_id)
+        flaky = set(session.scalars(select(FlakyEvidence.job_name)))
+    reads = [r.path for r in github.requests[start:] if r.method == "GET"]
+
+    passed = conclusion == "success"
+    assert state is (FailureState.RESOLVED if passed else FailureState.ESCALATED)
+    assert flaky == ({"test"} if passed else set())
+    attempt_read = any(path.endswith(f"/runs/{target.run_id}/attempts/2") for path in reads)
+    run_said_passed = passed and 2 in picks  # the truthful workflow_run delivery came
+    assert attempt_read is not run_said_passed
+    jobs_read = any(path.endswith(f"/runs/{target.run_id}/attempts/2/jobs") for path in reads)
+    if passed:
+        assert jobs_read is not (1 in picks)  # the failed job's own delivery came
