@@ -589,7 +589,9 @@ def test_retention_deletes_exactly_what_is_due_in_batches_and_audits_what_it_did
             session.add(AuditEntry(at=NOW - age, actor="webhook", action="delivery_refused"))
         kept["audit_entries"] += sum(NOW - age >= audit_before for age in plan.loose_entries)
         for expired, revoked in plan.memories:
-            session.add(memory(expires_at=NOW - expired, revoked_at=revoked and NOW - revoked))
+            # (timedelta(0) is falsy: revoked at this very moment is still revoked.)
+            revoked_at = None if revoked is None else NOW - revoked
+            session.add(memory(expires_at=NOW - expired, revoked_at=revoked_at))
         kept["decision_memories"] = sum(
             NOW - expired >= failures_before
             and (revoked is None or NOW - revoked >= failures_before)
