@@ -177,7 +177,8 @@ def _workflow_job(session: Session, payload: dict[str, Any], delivery_id: str) -
     repository = (payload.get("repository") or {}).get("full_name")
     if payload.get("action") == "completed" and isinstance(job, dict):
         remediation = _awaiting(session, repository, job.get("run_id"), job.get("run_attempt"))
-        if remediation is not None:
+        conclusion = _conclusion(job, "workflow_job")
+        if remediation is not None and conclusion is not None:
             job_id, name = job.get("id"), job.get("name")
             if not _is_id(job_id) or not isinstance(name, str) or not name:
                 raise InvalidPayloadError("workflow_job.id or workflow_job.name is malformed")
@@ -186,7 +187,7 @@ def _workflow_job(session: Session, payload: dict[str, Any], delivery_id: str) -
                 remediation_id=remediation.id,
                 job_id=job_id,
                 job_name=_storable(name, "workflow_job.name", 300),
-                conclusion=_conclusion(job, "workflow_job"),
+                conclusion=conclusion,
                 delivery_id=delivery_id,
             )
             return WebhookOutcome(
@@ -201,13 +202,11 @@ def _observed(
     """The attempt a rerun of ours started has concluded: keep what GitHub said and verify now
     (verify would otherwise ask GitHub at its next poll). None for any other run."""
     remediation = _awaiting(session, repository, run_data.get("id"), run_data.get("run_attempt"))
-    if remediation is None:
+    conclusion = _conclusion(run_data, "workflow_run")
+    if remediation is None or conclusion is None:
         return None
     record_observed(
-        session,
-        remediation_id=remediation.id,
-        conclusion=_conclusion(run_data, "workflow_run"),
-        delivery_id=delivery_id,
+        session, remediation_id=remediation.id, conclusion=conclusion, delivery_id=delivery_id
     )
     return WebhookOutcome(
         status=200,
@@ -230,10 +229,14 @@ def _is_id(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= _MAX_ID
 
 
-def _conclusion(data: dict[str, Any], where: str) -> str:
+def _conclusion(data: dict[str, Any], where: str) -> str | None:
+    """The conclusion a delivery states; None when it states none (nothing to keep: verify
+    asks GitHub, as before); a value no real conclusion has is a 400."""
     conclusion = data.get("conclusion")
-    if not isinstance(conclusion, str) or not conclusion:
-        raise InvalidPayloadError(f"{where}.conclusion is missing although it completed")
+    if conclusion is None or conclusion == "":
+        return None
+    if not isinstance(conclusion, str):
+        raise InvalidPayloadError(f"{where}.conclusion is not a string")
     return _storable(conclusion, f"{where}.conclusion", 30)
 
 

@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from ci_remediator.config import get_config, load_config
 from ci_remediator.db.models import (
@@ -252,23 +252,32 @@ def test_deliveries_of_attempts_no_remediation_awaits_are_not_kept(
     assert enqueued == []
 
 
-def test_a_redelivered_conclusion_is_kept_once_and_a_malformed_one_is_a_400(
+def test_a_conclusion_is_kept_once_none_is_not_kept_and_a_malformed_one_is_a_400(
     services: Services, sandbox: GitHubSandbox, sender: WebhookSender
 ) -> None:
-    failure_id = rerun_announced(services, sandbox, completion_announcer(sandbox, sender))
+    def run_delivery_only(repository: str, run_id: int) -> None:
+        sender.deliver("workflow_run", workflow_run_payload(sandbox, repository, run_id))
+
+    failure_id = rerun_announced(services, sandbox, run_delivery_only)
     with services.sessions() as session:
         run_id = session.get(Failure, failure_id).run_id  # type: ignore[union-attr]
     payload = workflow_run_payload(sandbox, WEB, run_id)
+    job = workflow_job_payload(sandbox, WEB, run_id, job_name="test")
 
     again = sender.deliver("workflow_run", payload)
-    payload["workflow_run"]["conclusion"] = None
-    malformed = sender.deliver("workflow_run", payload)
+    job["workflow_job"]["conclusion"] = None  # not concluded: nothing to keep
+    unconcluded = sender.deliver("workflow_job", job)
+    job["workflow_job"]["conclusion"] = "success\x00"
+    malformed = sender.deliver("workflow_job", job)
+    payload["workflow_run"]["conclusion"] = ["success"]
+    not_a_string = sender.deliver("workflow_run", payload)
 
     assert again.status_code == 200
-    assert malformed.status_code == 400
-    assert "workflow_run.conclusion" in malformed.json()["error"]
-    with services.sessions() as session:
-        assert session.scalar(select(func.count()).select_from(ObservedConclusion)) == 3
+    assert unconcluded.status_code == 202
+    assert (malformed.status_code, not_a_string.status_code) == (400, 400)
+    assert "workflow_job.conclusion" in malformed.json()["error"]
+    assert "workflow_run.conclusion" in not_a_string.json()["error"]
+    assert observed(services) == [(0, None, "success")]
 
 
 def test_a_delivery_of_another_attempt_of_the_run_says_nothing_of_the_awaited_one(
