@@ -88,6 +88,9 @@ READ_ATTEMPTS = 3
 BRANCH_RUNS = 20
 # GitHub's largest page: a repository with more environments is asked about every run.
 ENVIRONMENTS_PAGE = 100
+# A repository that fails less often than the cache's TTL would otherwise pay a full read of
+# its environments every failure; they change rarely and each read is still conditional.
+ENVIRONMENTS_KEEP_S = 24 * 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,6 +343,7 @@ class GitHubGateway:
                 f"list the environments of {repository}",
                 params={"per_page": str(ENVIRONMENTS_PAGE)},
                 project=environments_fields,
+                keep_s=ENVIRONMENTS_KEEP_S,
             )
         except PermanentGitHubError as error:
             if isinstance(error, AuthenticationError):
@@ -617,10 +621,11 @@ class GitHubGateway:
         *,
         params: dict[str, str] | None = None,
         project: Callable[[Any], Any],
+        keep_s: int | None = None,
     ) -> _Answer:
         """A GET answered with `project(body)`: asked conditionally on the read cache's ETag
         for the URL, so an unchanged resource comes back as a free 304 and the cached
-        projection."""
+        projection (kept `keep_s`, or the cache's TTL)."""
         if self._read_cache is None:
             answer = self._read("GET", path, action, params=params)
             return _Answer(answer.status, answer.headers, project(answer.data))
@@ -644,7 +649,7 @@ class GitHubGateway:
         etag = answer.headers.get("etag")
         if etag:
             next_url = _next_link(answer.headers.get("link"))
-            self._read_cache.put(key, CachedRead(etag, data, next_url))
+            self._read_cache.put(key, CachedRead(etag, data, next_url), keep_s=keep_s)
         return _Answer(answer.status, answer.headers, data)
 
     def _read(

@@ -7,8 +7,10 @@ still running), so a cache every worker shares turns most of those second reads 
 
 Only the fields the gateway's values are built from are kept (`values.*_fields`), never a
 whole response: no commit message or other free text lands in Redis, only what the failure
-rows in Postgres hold anyway. Entries expire after `ttl_s`; a missing or unreadable entry is
-a plain unconditional read, never an error.
+rows in Postgres hold anyway. Entries expire after `ttl_s` (or the `keep_s` a read asks for:
+a repository's environments, which change rarely); a missing or unreadable entry is a plain
+unconditional read, never an error. A long-kept entry is never stale: every read of it is
+conditional, and GitHub answers anew when the resource changed.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ class CachedRead:
 class ReadCache(Protocol):
     def get(self, key: str) -> CachedRead | None: ...
 
-    def put(self, key: str, read: CachedRead) -> None: ...
+    def put(self, key: str, read: CachedRead, *, keep_s: int | None = None) -> None: ...
 
 
 def _encode(read: CachedRead) -> bytes | None:
@@ -73,12 +75,13 @@ class RedisReadCache:
             return None
         return _decode(raw) if isinstance(raw, bytes) else None
 
-    def put(self, key: str, read: CachedRead) -> None:
+    def put(self, key: str, read: CachedRead, *, keep_s: int | None = None) -> None:
+        """Kept `keep_s` seconds (the cache's TTL unless given)."""
         encoded = _encode(read)
         if encoded is None:
             return
         try:
-            self._redis.set(f"{self._prefix}:{key}", encoded, ex=self._ttl_s)
+            self._redis.set(f"{self._prefix}:{key}", encoded, ex=keep_s or self._ttl_s)
         except redis.RedisError as error:
             log.warning("read cache unavailable, not kept: %s", error)
 
@@ -98,7 +101,8 @@ class MemoryReadCache:
                 self._entries.move_to_end(key)
         return _decode(raw) if raw is not None else None
 
-    def put(self, key: str, read: CachedRead) -> None:
+    def put(self, key: str, read: CachedRead, *, keep_s: int | None = None) -> None:
+        # Entries leave by age of use (LRU), whatever `keep_s` says.
         encoded = _encode(read)
         if encoded is None:
             return
