@@ -484,6 +484,13 @@ def test_what_github_returned_or_refused_is_stored_on_the_remediation_redacted(
 CONCLUSIONS = ("success", "failure", "cancelled", "timed_out")
 
 
+def plain_rerun(github: GitHubSandbox, kind: ActionKind) -> Scenario:
+    """A rerun of `kind` on main with nothing else configured, its repository prepared."""
+    scenario = Scenario(kind, "main", ("static",), (), Workflow("heal.yml", "main", None))
+    prepare(github, scenario)
+    return scenario
+
+
 @settings(max_examples=examples(40))
 @given(
     kind=st.sampled_from(RERUN_KINDS[:3]),
@@ -508,8 +515,7 @@ def test_verification_follows_the_new_attempts_conclusion_and_never_runs_ahead_o
     waits while it is unfinished, resolves only once it completed successfully, escalates a
     completed failure, and past the timeout with it unfinished fails it for a rollback; never
     `resolved` before completion."""
-    scenario = Scenario(kind, "main", ("static",), (), Workflow("heal.yml", "main", None))
-    prepare(github, scenario)
+    scenario = plain_rerun(github, kind)
     timeout = timedelta(minutes=timeout_minutes)
     with rolled_back(engine) as session:
         target = executing(
@@ -683,10 +689,7 @@ def test_verify_from_deliveries_agrees_with_github_whatever_arrives(
     attempts of the run saying anything, verify reaches the state GitHub's own answer gives
     (resolved exactly when the attempt passed), records as flaky exactly the failed jobs that
     passed, and reads the attempt from GitHub only when no delivery said it passed."""
-    scenario = Scenario(
-        ActionKind.RERUN_FAILED_JOBS, "main", ("static",), (), Workflow("heal.yml", "main", None)
-    )
-    prepare(github, scenario)
+    scenario = plain_rerun(github, ActionKind.RERUN_FAILED_JOBS)
     with rolled_back(engine) as session:
         target = executing(
             session,
