@@ -180,7 +180,7 @@ def test_a_rerun_that_passed_is_resolved_from_its_deliveries_without_asking_gith
         resolved = session.scalars(
             select(AuditEntry).where(AuditEntry.to_state == FailureState.RESOLVED.value)
         ).one()
-    assert resolved.detail["outcome"] == "attempt 2 concluded success"
+    assert resolved.detail["outcome"] == "attempt 2 concluded success (GitHub's delivery said so)"
 
 
 def test_a_rerun_whose_failed_jobs_delivery_never_came_asks_github_which_jobs_passed(
