@@ -10,20 +10,21 @@ from datetime import timedelta
 
 import pytest
 import redis
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, delete, func, select
 from typer.testing import CliRunner
 
 from ci_remediator import cli
 from ci_remediator.config import AppConfig
 from ci_remediator.db.models import (
     ApprovalRequest,
+    ApprovalStatus,
     AuditEntry,
     DecisionMemory,
     Failure,
     GateDecision,
 )
 from ci_remediator.domain import Decision, FailureState, FollowUp, Verdict
-from ci_remediator.pipeline.decide import DecisionOutcome, decide_approval
+from ci_remediator.pipeline.decide import DecisionOutcome, DecisionResult, decide_approval
 from ci_remediator.pipeline.detect import follow_ups_for_new_failure
 from ci_remediator.sandbox.github import GitHubSandbox
 from ci_remediator.sandbox.scenarios import PAYMENTS, WEB, demo_log
@@ -330,3 +331,129 @@ def test_an_expired_memory_is_not_applied(remembering: Services, sandbox: GitHub
         )
     second = _gated(remembering, sandbox)
     assert _state(remembering, second) is FailureState.AWAITING_APPROVAL
+
+
+def _decided(services: Services, approval_id: int, **options: object) -> DecisionResult:
+    options.setdefault("decision", Decision.APPROVE)
+    options.setdefault("decided_by", SLACK_APPROVER)
+    options.setdefault("via", "slack")
+    with services.sessions() as session, session.begin():
+        return decide_approval(
+            session,
+            approval_id=approval_id,
+            config=services.config,
+            **options,  # type: ignore[arg-type]
+        )
+
+
+def _reconfigured(services: Services, **update: object) -> Services:
+    """The same services after an operator changed config.json."""
+    file = services.config.file.model_copy(update=update)
+    return Services(AppConfig(settings=services.config.settings, file=file))
+
+
+def _memories(services: Services) -> list[DecisionMemory]:
+    with services.sessions() as session:
+        return list(session.scalars(select(DecisionMemory)))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"allow_trust_memory": False}, {"protected_repositories": [PAYMENTS, WEB]}],
+    ids=["memory-turned-off", "repository-now-protected"],
+)
+def test_an_always_click_on_a_request_that_offered_memory_is_refused_once_the_repository_no_longer_allows_it(  # noqa: E501
+    remembering: Services, sandbox: GitHubSandbox, change: dict[str, object]
+) -> None:
+    failure_id = _gated(remembering, sandbox)
+    approval = _approval(remembering, failure_id)
+    assert approval.memory_days == 3
+    changed = _reconfigured(remembering, **change)
+    refused = _decided(changed, approval.id, remember=True)
+    assert refused.outcome is DecisionOutcome.NOT_REMEMBERABLE
+    assert refused.message == (
+        "this request cannot be remembered (protected repository, sensitive run, or "
+        "allow_trust_memory is off); decide it once instead. Nothing changed"
+    )
+    assert (refused.follow_ups, refused.memory_id) == ((), None)
+    assert _state(remembering, failure_id) is FailureState.AWAITING_APPROVAL
+    assert _memories(remembering) == []
+    with remembering.sessions() as session:
+        refusal = session.scalar(select(AuditEntry).where(AuditEntry.action == "decision_refused"))
+    assert refusal is not None
+    assert refusal.detail["reason"] == DecisionOutcome.NOT_REMEMBERABLE.value
+    # Decided once, it is decided.
+    assert _decided(changed, approval.id).outcome is DecisionOutcome.APPROVED
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        (Decision.APPROVE, OPERATOR, "cli", 2),
+        (Decision.REJECT, SLACK_APPROVER, "slack", 30),
+    ],
+)
+def test_a_remembered_decision_stores_who_how_which_request_and_no_more_days_than_both_allow(
+    remembering: Services, sandbox: GitHubSandbox, case: tuple[Decision, str, str, int]
+) -> None:
+    decision, decided_by, via, allowed_days = case
+    failure_id = _gated(remembering, sandbox)
+    approval = _approval(remembering, failure_id)
+    assert approval.memory_days is not None
+    # The repository now allows `allowed_days`: fewer than the request offered, or more.
+    changed = _reconfigured(remembering, trust_memory_days=allowed_days)
+    result = _decided(
+        changed, approval.id, decision=decision, decided_by=decided_by, via=via, remember=True
+    )
+    with remembering.sessions() as session:
+        (memory,) = session.scalars(select(DecisionMemory))
+        failure = session.get(Failure, failure_id)
+        gate = session.scalar(select(GateDecision).where(GateDecision.failure_id == failure_id))
+        created = session.scalar(select(AuditEntry).where(AuditEntry.action == "memory_created"))
+        assert failure is not None
+        assert failure.analysis is not None
+        assert gate is not None
+        fingerprint, risk = failure.analysis.fingerprint, gate.effective_risk
+    assert result.memory_id == memory.id
+    assert (
+        memory.repository,
+        memory.fingerprint,
+        memory.action,
+        memory.decision,
+        memory.decided_by,
+        memory.decided_via,
+        memory.approved_risk,
+        memory.approval_id,
+    ) == (WEB, fingerprint, approval.action, decision, decided_by, via, risk, approval.id)
+    days = min(approval.memory_days, allowed_days)
+    assert memory.expires_at - memory.created_at == timedelta(days=days)
+    assert created is not None
+    assert created.failure_id == failure_id
+    until = f"{memory.expires_at:%Y-%m-%d}"
+    assert result.message == (
+        f"approved by {decided_by}; the same failure is approved without asking until {until}"
+        if decision is Decision.APPROVE
+        else f"rejected by {decided_by}; the same failure is not asked about again until {until}"
+    )
+
+
+@pytest.mark.parametrize("missing", ["fingerprint", "gate decision"])
+def test_an_always_click_whose_failure_lacks_what_a_memory_needs_is_an_error_that_changes_nothing(
+    remembering: Services, sandbox: GitHubSandbox, missing: str
+) -> None:
+    failure_id = _gated(remembering, sandbox)
+    approval = _approval(remembering, failure_id)
+    assert approval.memory_days == 3
+    with remembering.sessions() as session, session.begin():
+        if missing == "fingerprint":
+            failure = session.get(Failure, failure_id)
+            assert failure is not None
+            assert failure.analysis is not None
+            failure.analysis.fingerprint = ""
+        else:
+            session.execute(delete(GateDecision).where(GateDecision.failure_id == failure_id))
+    with pytest.raises(LookupError, match=rf"^approval request {approval.id} offered no memory$"):
+        _decided(remembering, approval.id, remember=True)
+    assert _state(remembering, failure_id) is FailureState.AWAITING_APPROVAL
+    assert _memories(remembering) == []
+    assert _approval(remembering, failure_id).status is ApprovalStatus.PENDING
