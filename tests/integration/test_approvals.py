@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import redis
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from typer.testing import CliRunner
 
 from ci_remediator.config import AppConfig, FileConfig, load_config
@@ -300,3 +300,50 @@ def test_a_decision_on_a_request_that_does_not_exist_is_refused_named_and_audite
         assert entry.failure_id is None
         assert entry.outcome == "failure"
         assert entry.detail == {"reason": "unknown_request", "via": "cli", "user": long_name[:100]}
+
+
+def _waiting_for_a_lock(services: Services) -> bool:
+    with services.sessions() as session:
+        return bool(
+            session.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            )
+        )
+
+
+def test_a_click_racing_the_expiry_sweep_waits_for_it_and_is_refused_as_expired(
+    approving: Services, sandbox: GitHubSandbox
+) -> None:
+    approval = awaiting_approval(approving, sandbox)
+    click_at = approval.expires_at - timedelta(seconds=1)
+    results: list[Any] = []
+    with approving.sessions() as sweep, sweep.begin():
+        swept = expire_approvals(sweep, now=approval.expires_at + timedelta(seconds=1))
+        assert [f.event for f in swept.follow_ups] == [StageEvent.EXPIRED]
+        sweep.flush()
+        # A click a second before the timeout, while the sweep's transaction is not committed.
+        click = threading.Thread(
+            target=lambda: results.append(decide(approving, approval, now=click_at))
+        )
+        click.start()
+        assert wait_until(lambda: _waiting_for_a_lock(approving), timeout_s=10)
+    click.join(timeout=10)
+    (result,) = results
+    assert result.outcome is DecisionOutcome.EXPIRED
+    assert result.message == f"this request expired at {approval.expires_at:%Y-%m-%d %H:%M} UTC"
+    assert refusals(approving)[-1]["reason"] == "expired"
+    assert failure_state(approving, approval.failure_id) is FailureState.EXPIRED
+
+
+def test_a_click_at_the_very_moment_a_request_times_out_is_refused(
+    approving: Services, sandbox: GitHubSandbox
+) -> None:
+    approval = awaiting_approval(approving, sandbox)
+    refused = decide(approving, approval, now=approval.expires_at)
+    assert refused.outcome is DecisionOutcome.EXPIRED
+    assert refused.message == f"this request expired at {approval.expires_at:%Y-%m-%d %H:%M} UTC"
+    assert refused.failure_id == approval.failure_id
+    assert failure_state(approving, approval.failure_id) is FailureState.AWAITING_APPROVAL
