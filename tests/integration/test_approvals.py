@@ -347,3 +347,145 @@ def test_a_click_at_the_very_moment_a_request_times_out_is_refused(
     assert refused.message == f"this request expired at {approval.expires_at:%Y-%m-%d %H:%M} UTC"
     assert refused.failure_id == approval.failure_id
     assert failure_state(approving, approval.failure_id) is FailureState.AWAITING_APPROVAL
+
+
+def _transition_entry(services: Services, failure_id: int) -> AuditEntry:
+    with services.sessions() as session:
+        entries = session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action == "transition", AuditEntry.failure_id == failure_id)
+            .order_by(AuditEntry.id)
+        ).all()
+        return entries[-1]
+
+
+def test_an_approval_is_stored_and_audited_with_who_when_how_and_on_whose_behalf(
+    approving: Services, sandbox: GitHubSandbox
+) -> None:
+    approval = awaiting_approval(approving, sandbox)
+    at = approval.requested_at + timedelta(minutes=5)
+    behalf, reason = "alice-" + "a" * 150, "the cache is warm again; " * 100
+    result = decide(
+        approving,
+        approval,
+        decided_by=OPERATOR,
+        via="cli",
+        on_behalf_of=behalf,
+        reason=reason,
+        now=at,
+    )
+    assert result.outcome is DecisionOutcome.APPROVED
+    assert result.changed
+    assert result.message == f"approved by {OPERATOR}"
+    assert (result.failure_id, result.memory_id) == (approval.failure_id, None)
+    assert [(f.step, f.failure_id, f.event) for f in result.follow_ups] == [
+        (Step.EXECUTE, approval.failure_id, None),
+        (Step.NOTIFY, approval.failure_id, StageEvent.REMEDIATION_STARTED),
+    ]
+    with approving.sessions() as session:
+        stored = session.get(ApprovalRequest, approval.id)
+        remediation = session.scalar(
+            select(Remediation).where(Remediation.failure_id == approval.failure_id)
+        )
+    assert stored is not None
+    assert (
+        stored.status,
+        stored.decided_by,
+        stored.decided_at,
+        stored.decided_via,
+        stored.on_behalf_of,
+        stored.decision_reason,
+    ) == (ApprovalStatus.APPROVED, OPERATOR, at, "cli", behalf[:100], reason[:2000])
+    assert remediation is not None
+    assert (remediation.action, remediation.parameters, remediation.approved_by) == (
+        approval.action,
+        approval.parameters,
+        OPERATOR,
+    )
+    entry = _transition_entry(approving, approval.failure_id)
+    assert (entry.actor, entry.from_state, entry.to_state, entry.detail) == (
+        f"human:{OPERATOR}",
+        "awaiting_approval",
+        "executing",
+        {
+            "decision": "approve",
+            "via": "cli",
+            "approval_id": approval.id,
+            "on_behalf_of": behalf[:100],
+        },
+    )
+
+
+@pytest.mark.parametrize("reason", [None, "deploy freeze until the release is out; " * 60])
+def test_a_rejection_is_stored_and_audited_with_its_reason_cut_to_size(
+    approving: Services, sandbox: GitHubSandbox, reason: str | None
+) -> None:
+    approval = awaiting_approval(approving, sandbox)
+    result = decide(approving, approval, decision=Decision.REJECT, reason=reason)
+    assert result.outcome is DecisionOutcome.REJECTED
+    assert result.changed
+    assert result.message == f"rejected by {APPROVER}"
+    assert (result.failure_id, result.memory_id) == (approval.failure_id, None)
+    with approving.sessions() as session:
+        stored = session.get(ApprovalRequest, approval.id)
+        opened = session.scalar(
+            select(func.count(Remediation.id)).where(Remediation.failure_id == approval.failure_id)
+        )
+    assert stored is not None
+    assert (stored.decided_by, stored.decided_via, stored.on_behalf_of) == (APPROVER, "slack", None)
+    assert stored.decision_reason == (reason[:2000] if reason else None)
+    assert opened == 0
+    entry = _transition_entry(approving, approval.failure_id)
+    detail = {"decision": "reject", "via": "slack", "approval_id": approval.id}
+    assert (entry.actor, entry.to_state, entry.detail) == (
+        f"human:{APPROVER}",
+        "rejected",
+        {**detail, "reason": reason[:500]} if reason else detail,
+    )
+
+
+def test_a_refusal_names_the_clicker_and_the_repository_and_a_second_click_who_decided_when(
+    approving: Services, sandbox: GitHubSandbox
+) -> None:
+    approval = awaiting_approval(approving, sandbox)
+    intruder = "U" + "9" * 120
+    refused = decide(approving, approval, decided_by=intruder, via="cli")
+    assert refused.outcome is DecisionOutcome.NOT_AN_APPROVER
+    assert not refused.changed
+    assert refused.message == f"{intruder} is not an approver for {PAYMENTS}; nothing changed"
+    at = approval.requested_at + timedelta(minutes=7)
+    decide(approving, approval, decision=Decision.REJECT, now=at)
+    again = decide(approving, approval, decided_by=OPERATOR)
+    assert again.outcome is DecisionOutcome.ALREADY_DECIDED
+    assert again.message == f"already rejected by {APPROVER} at {at:%Y-%m-%d %H:%M} UTC"
+    assert again.failure_id == approval.failure_id
+    with approving.sessions() as session:
+        entries = session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action == "decision_refused")
+            .order_by(AuditEntry.id)
+        ).all()
+    assert [(e.actor, e.failure_id, e.outcome, e.detail) for e in entries] == [
+        (
+            f"human:{intruder[:80]}",
+            approval.failure_id,
+            "failure",
+            {
+                "reason": "not_an_approver",
+                "via": "cli",
+                "user": intruder[:100],
+                "approval_id": approval.id,
+            },
+        ),
+        (
+            f"human:{OPERATOR}",
+            approval.failure_id,
+            "failure",
+            {
+                "reason": "already_decided",
+                "via": "slack",
+                "user": OPERATOR,
+                "approval_id": approval.id,
+            },
+        ),
+    ]
