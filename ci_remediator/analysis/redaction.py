@@ -329,20 +329,22 @@ _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 
 
 def _replace_token(line: str, value: str, kind: str) -> str:
-    """`line` with the whole token holding `value` replaced: a plugin may report only a
-    part of it (a regex group: "glpat" of a GitLab token), and no part may survive."""
+    """`line` with every whole token holding `value` replaced: a plugin may report only a
+    part of it (a regex group: "glpat" of a GitLab token), and no part may survive. A plugin
+    reports a value once however often the line holds it, so each occurrence goes."""
     start = line.find(value) if value else -1
-    if start == -1:
-        return line
-    end = start + len(value)
-    while start > 0 and line[start - 1] in _TOKEN_CHARS:
-        start -= 1
-    while end < len(line) and line[end] in _TOKEN_CHARS:
-        end += 1
-    token = line[start:end]
-    if len(token) < MIN_KNOWN_SECRET_CHARS or _could_touch_a_marker(token):
-        return line
-    return line[:start] + marker(kind) + line[end:]
+    while start != -1:
+        end = start + len(value)
+        while start > 0 and line[start - 1] in _TOKEN_CHARS:
+            start -= 1
+        while end < len(line) and line[end] in _TOKEN_CHARS:
+            end += 1
+        token = line[start:end]
+        if len(token) >= MIN_KNOWN_SECRET_CHARS and not _could_touch_a_marker(token):
+            line = line[:start] + marker(kind) + line[end:]
+            end = start + len(marker(kind))
+        start = line.find(value, end)
+    return line
 
 
 def redact(text: str) -> str:

@@ -280,3 +280,33 @@ def test_services_register_the_passwords_of_their_urls() -> None:
     assert redact(line) == (
         "FATAL: password [REDACTED:known_secret] rejected; AUTH [REDACTED:known_secret] failed"
     )
+
+
+# --------------------------------------------------------------- detect-secrets only ----
+
+# Formats no pattern of ours knows (GitLab, SendGrid, Twilio, Telegram), so only
+# detect-secrets' plugins find them; fakes, assembled from pieces like those above.
+_GITLAB = "glpat" + "-" + "x8Rt2LmQ9vB4nZ7yW3hJ"
+_SENDGRID = "SG." + "a1B2c3D4e5F6g7H8i9J0kL" + "." + "m1N2o3P4q5R6s7T8u9V0w1X2y3Z4a5B6c7D8e9F0g1H"
+_TWILIO = "S" + "K" + "0123456789abcdef" * 2
+_TELEGRAM = "123456789" + ":AA" + "c1d2e3f4g5h6i7j8k9l0m1n2o3p4q5r6s"
+
+
+@pytest.mark.parametrize(
+    ("token", "kind"),
+    [
+        (_GITLAB, "gitlab_token"),
+        (_SENDGRID, "sendgrid_api_key"),
+        (_TWILIO, "twilio_api_key"),
+        (_TELEGRAM, "telegram_bot_token"),
+    ],
+)
+def test_a_token_only_detect_secrets_knows_is_named_and_gone_wherever_and_however_often(
+    token: str, kind: str
+) -> None:
+    # A plugin reports a value once per line, however often the line holds it; the GitLab
+    # plugin reports only "glpat", so "k" glued in front is part of the token and goes too.
+    text = f"x {token} retried ({token}), glued k{token}\nnext line {token}"
+    gone = f"[REDACTED:{kind}]"
+    assert redact(text) == f"x {gone} retried ({gone}), glued {gone}\nnext line {gone}"
+    assert redact(redact(text)) == redact(text)
