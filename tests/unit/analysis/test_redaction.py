@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ci_remediator.analysis import redaction
 from ci_remediator.analysis.redaction import redact
 
 # Fake secrets shaped like real ones; none of them is valid anywhere.
@@ -142,3 +143,33 @@ NOT_SECRETS = [
 @pytest.mark.parametrize("line", NOT_SECRETS)
 def test_ordinary_text_is_kept(line: str) -> None:
     assert redact(line) == line
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('password="hunter2-secret"', 'password="[REDACTED:credential]"'),
+        ("db_password: 'hunter2-secret'", "db_password: '[REDACTED:credential]'"),
+        # Unquoted, even when it starts with a letter a quote check could take for a quote.
+        ("password=Xhunter2secret", "password=[REDACTED:credential]"),
+        ("api_key = XYZ-123-abc", "api_key = [REDACTED:credential]"),
+    ],
+)
+def test_a_secret_pair_keeps_its_name_and_quotes_and_loses_its_value(
+    line: str, expected: str
+) -> None:
+    assert redact(line) == expected
+
+
+def test_the_two_kinds_of_step_redact_is_built_from_replace_every_match() -> None:
+    # `redact`'s steps are built once, at import; these are built here, as `_STEPS` builds them.
+    token = "ghp_" + "x" * 36
+    whole = redaction._replace_all(redaction._GITHUB_TOKEN, "github_token")
+    assert whole(f"push {token}, pull {token}") == (
+        "push [REDACTED:github_token], pull [REDACTED:github_token]"
+    )
+    keep = redaction._keep_prefix(redaction._AUTH_HEADER, "authorization")
+    assert keep("Authorization: Bearer abc.def-123\nauthorization=token zz9") == (
+        "Authorization: Bearer [REDACTED:authorization]\n"
+        "authorization=token [REDACTED:authorization]"
+    )

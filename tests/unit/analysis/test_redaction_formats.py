@@ -253,6 +253,48 @@ def test_values_that_could_reach_into_a_marker_are_ignored() -> None:
 
 
 @pytest.mark.usefixtures("registry")
+def test_a_value_is_ignored_when_any_of_its_brackets_could_reach_into_a_marker() -> None:
+    # The first "[" of each is harmless; a later one starts a marker or a marker's beginning.
+    risky = [
+        "[x] hunter22[RED",
+        "hunter22[[REDACTED:jwt]",
+        "hunter22[REDACTED:jwt] [z",
+        "[x] hunter22[REDACTED:jwt] [y",
+    ]
+    register_known_secrets([*risky, "[x] hunter22 [y]"])
+    assert not known_secrets() & set(risky)
+    assert "[x] hunter22 [y]" in known_secrets()
+
+
+@pytest.mark.usefixtures("registry")
+def test_a_multi_line_private_key_is_registered_whole_and_line_by_line() -> None:
+    body = _key_body(3)
+    pem = (
+        "-----BEGIN RSA PRIVATE KEY-----\n" + "\n".join(body) + "\n-----END RSA PRIVATE KEY-----\n"
+    )
+    before = known_secrets()
+    register_known_secrets([pem])  # a key file's text, with real newlines
+    assert known_secrets() - before == {pem.strip(), *body}
+
+
+@pytest.mark.usefixtures("registry")
+def test_a_registered_value_holding_a_shorter_one_is_redacted_whole() -> None:
+    shorter, longer = "ab12cd34", "ab12cd34-ef56gh78"
+    register_known_secrets([shorter, longer])
+    assert redact(f"token {longer} and {shorter}") == (
+        "token [REDACTED:known_secret] and [REDACTED:known_secret]"
+    )
+
+
+@pytest.mark.usefixtures("registry")
+def test_with_values_registered_a_second_pass_keeps_the_markers_of_the_first() -> None:
+    register_known_secrets([_WEBHOOK_SECRET])
+    once = redact(f"hmac {_WEBHOOK_SECRET} for ghp_{'x' * 36}")
+    assert once == "hmac [REDACTED:known_secret] for [REDACTED:github_token]"
+    assert redact(once) == once
+
+
+@pytest.mark.usefixtures("registry")
 def test_services_register_the_process_secrets() -> None:
     settings = Settings(
         github_webhook_secret=SecretStr(_WEBHOOK_SECRET),
@@ -306,7 +348,7 @@ def test_a_token_only_detect_secrets_knows_is_named_and_gone_wherever_and_howeve
 ) -> None:
     # A plugin reports a value once per line, however often the line holds it; the GitLab
     # plugin reports only "glpat", so "k" glued in front is part of the token and goes too.
-    text = f"x {token} retried ({token}), glued k{token}\nnext line {token}"
+    text = f"k{token} then x {token} retried ({token})\nnext line {token}"
     gone = f"[REDACTED:{kind}]"
-    assert redact(text) == f"x {gone} retried ({gone}), glued {gone}\nnext line {gone}"
+    assert redact(text) == f"{gone} then x {gone} retried ({gone})\nnext line {gone}"
     assert redact(redact(text)) == redact(text)
