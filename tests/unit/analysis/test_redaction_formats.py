@@ -352,3 +352,16 @@ def test_a_token_only_detect_secrets_knows_is_named_and_gone_wherever_and_howeve
     gone = f"[REDACTED:{kind}]"
     assert redact(text) == f"{gone} then x {gone} retried ({gone})\nnext line {gone}"
     assert redact(redact(text)) == redact(text)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        # The npm plugin reports any "npm_..." after `_authToken=`: one of 8 characters goes,
+        # a shorter one is kept (it would hit ordinary words, as for registered values).
+        ("//my_registry/:_authToken= npm_abcd", "//my_registry/:_authToken= [REDACTED:npm_tokens]"),
+        ("//my_registry/:_authToken= npm_x", "//my_registry/:_authToken= npm_x"),
+    ],
+)
+def test_a_token_a_plugin_reports_goes_from_8_characters_up(line: str, expected: str) -> None:
+    assert redact(line) == expected
