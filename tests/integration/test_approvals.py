@@ -6,27 +6,33 @@ from __future__ import annotations
 import getpass
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from ci_remediator.config import AppConfig, FileConfig, load_config
+from ci_remediator.config import AppConfig, FileConfig, Settings, load_config
+from ci_remediator.db import migrate
+from ci_remediator.db.base import utcnow
 from ci_remediator.db.models import (
     ApprovalRequest,
     ApprovalStatus,
     AuditEntry,
+    DetectionSource,
     Failure,
     Remediation,
 )
-from ci_remediator.domain import Decision, FailureState, StageEvent, Step
+from ci_remediator.db.session import session_factory
+from ci_remediator.domain import ActionKind, Decision, FailureState, StageEvent, Step
 from ci_remediator.pipeline.decide import DecisionOutcome, decide_approval
 from ci_remediator.pipeline.expire import expire_approvals
 from ci_remediator.sandbox.github import GitHubSandbox
-from ci_remediator.sandbox.scenarios import DEMO_CONFIG, PAYMENTS, demo_log
+from ci_remediator.sandbox.scenarios import DEMO_CONFIG, PAYMENTS, WEB, demo_log
 from ci_remediator.services import Services, set_services
 from tests.integration.conftest import record_sandbox_failure, wait_until
 
@@ -489,3 +495,125 @@ def test_a_refusal_names_the_clicker_and_the_repository_and_a_second_click_who_d
             },
         ),
     ]
+
+
+def _embedded_request(
+    tmp_path: Path, approvers: list[str]
+) -> tuple[sessionmaker[Session], AppConfig, int, int, datetime]:
+    """The embedded store (SQLite, the default's own store) with one pending request."""
+    url = f"sqlite:///{tmp_path / 'embedded.db'}"
+    migrate.upgrade(url)
+    sessions = session_factory(url)
+    file = FileConfig.model_validate({**DEMO_CONFIG, "approvers": approvers})
+    config = AppConfig(settings=Settings(), file=file)
+    at = utcnow()
+    with sessions() as session, session.begin():
+        failure = Failure(
+            repository=WEB,
+            run_id=1,
+            run_attempt=1,
+            workflow_name="CI",
+            workflow_id=1,
+            event="push",
+            head_branch="main",
+            head_sha="0" * 40,
+            html_url=f"https://github.com/{WEB}/actions/runs/1",
+            run_created_at=at,
+            source=DetectionSource.POLL,
+            state=FailureState.AWAITING_APPROVAL,
+        )
+        session.add(failure)
+        session.flush()
+        approval = ApprovalRequest(
+            failure_id=failure.id,
+            action=ActionKind.RERUN_FAILED_JOBS,
+            expires_at=at + timedelta(hours=1),
+        )
+        session.add(approval)
+    return sessions, config, failure.id, approval.id, at
+
+
+def test_on_the_embedded_store_a_click_that_loses_the_race_finds_the_request_decided(
+    tmp_path: Path,
+) -> None:
+    """SQLite ignores FOR UPDATE: there, the guarded update is what makes a second click lose."""
+    sessions, config, failure_id, approval_id, at = _embedded_request(
+        tmp_path, [APPROVER, OPERATOR]
+    )
+
+    def click(user: str, decision: Decision) -> Any:
+        with sessions() as session, session.begin():
+            return decide_approval(
+                session,
+                approval_id=approval_id,
+                decision=decision,
+                decided_by=user,
+                via="slack",
+                config=config,
+                now=at,
+            )
+
+    first: list[Any] = []
+
+    def the_other_click_commits_first(*args: Any) -> None:
+        # Right before the slower click's UPDATE: it read the request as pending already.
+        if args[2].lstrip().startswith("UPDATE approval_requests") and not first:
+            first.append(None)
+            other = threading.Thread(target=lambda: first.append(click(OPERATOR, Decision.REJECT)))
+            other.start()
+            other.join()
+
+    engine = sessions.kw["bind"]
+    event.listen(engine, "before_cursor_execute", the_other_click_commits_first)
+    try:
+        late = click(APPROVER, Decision.APPROVE)
+    finally:
+        event.remove(engine, "before_cursor_execute", the_other_click_commits_first)
+    assert first[1].outcome is DecisionOutcome.REJECTED
+    assert late.outcome is DecisionOutcome.ALREADY_DECIDED
+    assert late.message == f"already rejected by {OPERATOR} at {at:%Y-%m-%d %H:%M} UTC"
+    assert (late.failure_id, late.follow_ups) == (failure_id, ())
+    with sessions() as session:
+        stored = session.get(ApprovalRequest, approval_id)
+        state = session.get(Failure, failure_id)
+        refusal = session.scalar(select(AuditEntry).where(AuditEntry.action == "decision_refused"))
+        opened = session.scalar(select(func.count(Remediation.id)))
+    assert stored is not None
+    assert state is not None
+    assert (stored.status, stored.decided_by) == (ApprovalStatus.REJECTED, OPERATOR)
+    assert state.state is FailureState.REJECTED
+    assert opened == 0
+    assert refusal is not None
+    assert (refusal.actor, refusal.failure_id, refusal.detail) == (
+        f"human:{APPROVER}",
+        failure_id,
+        {
+            "reason": "already_decided",
+            "via": "slack",
+            "user": APPROVER,
+            "approval_id": approval_id,
+        },
+    )
+
+
+def test_on_the_embedded_store_a_long_approver_name_is_stored_cut_to_its_column(
+    tmp_path: Path,
+) -> None:
+    """SQLite does not enforce a column's length: the cut to 100 characters is the code's."""
+    name = "approver-" + "n" * 150
+    sessions, config, failure_id, approval_id, at = _embedded_request(tmp_path, [name])
+    with sessions() as session, session.begin():
+        result = decide_approval(
+            session,
+            approval_id=approval_id,
+            decision=Decision.REJECT,
+            decided_by=name,
+            via="cli",
+            config=config,
+            now=at,
+        )
+    assert (result.outcome, result.failure_id) == (DecisionOutcome.REJECTED, failure_id)
+    with sessions() as session:
+        stored = session.get(ApprovalRequest, approval_id)
+    assert stored is not None
+    assert stored.decided_by == name[:100]
