@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from ci_remediator.github.webhook_signature import signature_is_valid
 from ci_remediator.sandbox.webhook_sender import sign_payload
+from tests.shared_fixtures import SHARED_FIXTURES
 
-VECTOR = Path(__file__).resolve().parents[3] / "shared/fixtures/github/webhook-signing-vector.json"
+VECTOR = SHARED_FIXTURES / "github" / "webhook-signing-vector.json"
 
 
 @pytest.fixture
 def vector() -> dict[str, str]:
-    if not VECTOR.exists():
-        pytest.skip(f"{VECTOR} is not on this machine")
     return json.loads(VECTOR.read_text(encoding="utf-8"))
 
 
