@@ -15,6 +15,12 @@ SAFETY_PROPERTIES = ("tests/properties/test_safety_gate_properties.py",)
 MEMORIES = ("tests/integration/test_decision_memories.py",)
 NOISE = ("tests/integration/test_noise_control.py",)
 STEPS = ("tests/integration/test_steps.py",)
+REDACTION = (
+    "tests/unit/analysis/test_redaction.py",
+    "tests/unit/analysis/test_redaction_formats.py",
+    "tests/properties/analysis/test_redaction_properties.py",
+    "tests/properties/analysis/test_known_secret_properties.py",
+)
 
 MUTANTS: tuple[Mutant, ...] = (
     Mutant(
@@ -405,6 +411,34 @@ CATALOG_MUTANTS: tuple[Mutant, ...] = (
         '    fence = "`" * max(3, longest + 1)\n',
         '    fence = "```"\n',
         ("tests/unit/test_issue_text.py",),
+    ),
+    Mutant(
+        "redaction misses fine-grained GitHub tokens (github_pat_)",
+        "ci_remediator/analysis/redaction.py",
+        "|github_pat_[A-Za-z0-9_]{20,255})",
+        ")",
+        REDACTION,
+    ),
+    Mutant(
+        "a token only detect-secrets knows is replaced at its first occurrence on a line only",
+        "ci_remediator/analysis/redaction.py",
+        "        start = line.find(value, end)\n",
+        "        start = -1\n",
+        REDACTION,
+    ),
+    Mutant(
+        "configured secret values are not redacted first",
+        "ci_remediator/analysis/redaction.py",
+        "    text = _redact_known(text)\n",
+        "",
+        REDACTION,
+    ),
+    Mutant(
+        "redaction skips the detect-secrets plugins",
+        "ci_remediator/analysis/redaction.py",
+        "    return _detect_secrets(text)\n",
+        "    return text\n",
+        REDACTION,
     ),
     Mutant(
         "a delivery of any attempt of the run is taken for the awaited one",
