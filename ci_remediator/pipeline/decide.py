@@ -140,14 +140,14 @@ def decide_approval(
             failure=failure,
             action=approval.action,
             parameters=approval.parameters,
-            approved_by=decided_by,
+            approved_by=decided_by[:100],
         )
         require_transition(
             session,
             failure_id=failure.id,
             expected=FailureState.AWAITING_APPROVAL,
             to=FailureState.EXECUTING,
-            actor=f"human:{decided_by}",
+            actor=f"human:{decided_by[:80]}",
             detail=detail,
         )
         follow_ups = (
@@ -161,7 +161,7 @@ def decide_approval(
             failure_id=failure.id,
             expected=FailureState.AWAITING_APPROVAL,
             to=FailureState.REJECTED,
-            actor=f"human:{decided_by}",
+            actor=f"human:{decided_by[:80]}",
             detail={**detail, **({"reason": reason[:500]} if reason else {})},
         )
         follow_ups = (notice(session, failure.id, StageEvent.REJECTED),)

@@ -115,6 +115,38 @@ def test_an_approver_approves_and_the_remediation_is_opened_in_their_name(
         assert remediation.approved_by == APPROVER
 
 
+@pytest.mark.parametrize("decision", [Decision.APPROVE, Decision.REJECT])
+def test_an_approver_with_a_very_long_name_can_decide_on_postgres(
+    sandbox: GitHubSandbox, committed_db: Engine, redis_client: redis.Redis, decision: Decision
+) -> None:
+    """Postgres enforces the 100-character columns the name lands in (the audit actor, the
+    remediation's approved_by): the name is cut to fit, never a refused write."""
+    name = "approver-" + "n" * 150
+    base = load_config(env_overrides={"github_api_url": sandbox.url})
+    file = FileConfig.model_validate({**DEMO_CONFIG, "approvers": [name]})
+    services = Services(AppConfig(settings=base.settings, file=file))
+    set_services(services)
+    try:
+        approval = awaiting_approval(services, sandbox)
+        result = decide(services, approval, decision=decision, decided_by=name)
+        with services.sessions() as session:
+            actors = set(
+                session.scalars(
+                    select(AuditEntry.actor).where(AuditEntry.failure_id == approval.failure_id)
+                )
+            )
+            approved_by = session.scalar(
+                select(Remediation.approved_by).where(Remediation.failure_id == approval.failure_id)
+            )
+    finally:
+        set_services(None)
+        redis_client.flushdb()
+    approved = decision is Decision.APPROVE
+    assert result.outcome is (DecisionOutcome.APPROVED if approved else DecisionOutcome.REJECTED)
+    assert f"human:{name[:80]}" in actors
+    assert approved_by == (name[:100] if approved else None)
+
+
 def test_someone_not_in_approvers_changes_nothing_and_is_audited(
     approving: Services, sandbox: GitHubSandbox
 ) -> None:
