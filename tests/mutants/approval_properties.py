@@ -30,8 +30,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "a refused click audited as the approvals component, not the clicker",
         "ci_remediator/pipeline/decide.py",
-        'actor=f"human:{decided_by[:80]}",',
-        'actor="approvals",',
+        'actor=f"human:{decided_by[:80]}",\n        action="decision_refused",',
+        'actor="approvals",\n        action="decision_refused",',
         APPROVALS,
     ),
     Mutant(
