@@ -41,6 +41,13 @@ def failed_run(run_id: int = 101, attempt: int = 1, conclusion: str = "failure")
     )
 
 
+def detected(session: Session) -> int:
+    """A failed run recorded by the poller: its failure's id, in `detected`."""
+    failure_id = record_failure(session, run=failed_run(), source=DetectionSource.POLL)
+    assert failure_id is not None
+    return failure_id
+
+
 def test_detecting_the_same_run_twice_records_it_once(db_session: Session) -> None:
     first = record_failure(db_session, run=failed_run(), source=DetectionSource.POLL)
     second = record_failure(db_session, run=failed_run(), source=DetectionSource.WEBHOOK)
@@ -85,8 +92,7 @@ def test_successful_runs_are_not_failures(db_session: Session) -> None:
 
 
 def test_guarded_transition_from_the_wrong_state_changes_nothing(db_session: Session) -> None:
-    failure_id = record_failure(db_session, run=failed_run(), source=DetectionSource.POLL)
-    assert failure_id is not None
+    failure_id = detected(db_session)
     moved = transition(
         db_session,
         failure_id=failure_id,
@@ -100,8 +106,7 @@ def test_guarded_transition_from_the_wrong_state_changes_nothing(db_session: Ses
 
 
 def test_guarded_transition_writes_one_audit_entry(db_session: Session) -> None:
-    failure_id = record_failure(db_session, run=failed_run(), source=DetectionSource.POLL)
-    assert failure_id is not None
+    failure_id = detected(db_session)
     moved = transition(
         db_session,
         failure_id=failure_id,
@@ -141,8 +146,7 @@ def test_an_edge_the_machine_lacks_is_refused(db_session: Session) -> None:
 
 
 def test_errored_from_any_live_state_but_not_from_terminal(db_session: Session) -> None:
-    failure_id = record_failure(db_session, run=failed_run(), source=DetectionSource.POLL)
-    assert failure_id is not None
+    failure_id = detected(db_session)
     assert mark_errored(db_session, failure_id=failure_id, error="boom", actor="test")
     failure = db_session.get(Failure, failure_id)
     assert (failure.state, failure.last_error) == (FailureState.ERRORED, "boom")
@@ -158,8 +162,7 @@ def _transitions_to(state: FailureState) -> float:
 def test_a_transition_from_one_of_several_states_moves_records_counts_and_refreshes(
     db_session: Session,
 ) -> None:
-    failure_id = record_failure(db_session, run=failed_run(), source=DetectionSource.POLL)
-    assert failure_id is not None
+    failure_id = detected(db_session)
     for source, target in (
         (FailureState.DETECTED, FailureState.ANALYZING),
         (FailureState.ANALYZING, FailureState.ANALYZED),
@@ -205,8 +208,7 @@ def test_a_transition_from_one_of_several_states_moves_records_counts_and_refres
 def test_a_set_of_expected_states_with_one_edge_the_machine_lacks_is_refused_whole(
     db_session: Session,
 ) -> None:
-    failure_id = record_failure(db_session, run=failed_run(), source=DetectionSource.POLL)
-    assert failure_id is not None
+    failure_id = detected(db_session)
     with pytest.raises(InvalidTransitionError, match=r"^no transition from resolved to analyzing$"):
         transition(
             db_session,
@@ -221,8 +223,7 @@ def test_a_set_of_expected_states_with_one_edge_the_machine_lacks_is_refused_who
 def test_a_required_transition_returns_the_state_it_left_or_raises_when_stale(
     db_session: Session,
 ) -> None:
-    failure_id = record_failure(db_session, run=failed_run(), source=DetectionSource.POLL)
-    assert failure_id is not None
+    failure_id = detected(db_session)
     moved = require_transition(
         db_session,
         failure_id=failure_id,
@@ -252,8 +253,7 @@ def test_a_required_transition_returns_the_state_it_left_or_raises_when_stale(
 def test_an_errored_failure_keeps_the_error_without_nul_cut_to_2000_and_audited(
     db_session: Session,
 ) -> None:
-    failure_id = record_failure(db_session, run=failed_run(), source=DetectionSource.POLL)
-    assert failure_id is not None
+    failure_id = detected(db_session)
     transition(
         db_session,
         failure_id=failure_id,
