@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 
 from ci_remediator.config import REPO_NAME_PATTERN
 from ci_remediator.db.audit import record_audit
-from ci_remediator.db.models import DetectionSource, Failure, Remediation
+from ci_remediator.db.base import Base
+from ci_remediator.db.models import DetectionSource, Failure, ObservedConclusion, Remediation
 from ci_remediator.db.monitored_repositories import is_monitored
 from ci_remediator.db.observed_conclusions import awaited_remediation, record_observed
 from ci_remediator.domain import FollowUp, Step, StepResult
@@ -51,10 +52,10 @@ class WebhookOutcome(StepResult):
 _MAX_ID = 2**63 - 1
 
 
-def _column_length(name: str) -> int:
-    column_type = Failure.__table__.c[name].type
+def _column_length(name: str, model: type[Base] = Failure) -> int:
+    column_type = model.__table__.c[name].type
     if not isinstance(column_type, String) or column_type.length is None:
-        raise TypeError(f"failures.{name} is not a string column of bounded length")
+        raise TypeError(f"{model.__tablename__}.{name} is not a string column of bounded length")
     return column_type.length
 
 
@@ -73,6 +74,10 @@ _TEXT_LIMITS: dict[str, int] = {
     )
 }
 
+_OBSERVED_LIMITS = {
+    name: _column_length(name, ObservedConclusion) for name in ("job_name", "conclusion")
+}
+
 
 def check_storable(run: RunInfo) -> None:
     """InvalidPayloadError naming the field, for a signed payload no real run could have sent:
@@ -84,12 +89,8 @@ def check_storable(run: RunInfo) -> None:
         raise InvalidPayloadError("workflow_run.run_attempt is out of range")
     for name, limit in _TEXT_LIMITS.items():
         value = getattr(run, name)
-        if value is None:
-            continue
-        if len(value) > limit:
-            raise InvalidPayloadError(f"workflow_run.{name} is longer than {limit} characters")
-        if "\x00" in value:
-            raise InvalidPayloadError(f"workflow_run.{name} holds a NUL character")
+        if value is not None:
+            _storable(value, f"workflow_run.{name}", limit)
 
 
 def record_refused_delivery(
@@ -186,7 +187,7 @@ def _workflow_job(session: Session, payload: dict[str, Any], delivery_id: str) -
                 session,
                 remediation_id=remediation.id,
                 job_id=job_id,
-                job_name=_storable(name, "workflow_job.name", 300),
+                job_name=_storable(name, "workflow_job.name", _OBSERVED_LIMITS["job_name"]),
                 conclusion=conclusion,
                 delivery_id=delivery_id,
             )
@@ -237,10 +238,14 @@ def _conclusion(data: dict[str, Any], where: str) -> str | None:
         return None
     if not isinstance(conclusion, str):
         raise InvalidPayloadError(f"{where}.conclusion is not a string")
-    return _storable(conclusion, f"{where}.conclusion", 30)
+    return _storable(conclusion, f"{where}.conclusion", _OBSERVED_LIMITS["conclusion"])
 
 
 def _storable(value: str, where: str, limit: int) -> str:
-    if len(value) > limit or "\x00" in value:
-        raise InvalidPayloadError(f"{where} is longer than {limit} characters or holds a NUL")
+    """`value`, or InvalidPayloadError naming `where`: longer than its column, or holding a
+    NUL (PostgreSQL refuses both)."""
+    if len(value) > limit:
+        raise InvalidPayloadError(f"{where} is longer than {limit} characters")
+    if "\x00" in value:
+        raise InvalidPayloadError(f"{where} holds a NUL character")
     return value

@@ -115,8 +115,7 @@ class ActionEndpoints(SandboxBase):
         completion = self._rerun_completion
         with self._lock:
             if attempt.status != "completed":
-                attempt.polls_served = attempt.polls_until_complete
-                attempt.completed_at = now()
+                attempt.finish()
         if completion is not None:
             try:
                 completion.announce(run.repository, run.run_id)

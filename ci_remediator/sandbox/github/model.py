@@ -195,10 +195,14 @@ class Attempt:
         if self.status == "completed":
             self.completed_at = now()
 
-    def cancel(self) -> None:
-        self.final_conclusion = "cancelled"
+    def finish(self) -> None:
+        """Complete now with the scripted conclusion, however few times it was read."""
         self.polls_served = self.polls_until_complete
         self.completed_at = now()
+
+    def cancel(self) -> None:
+        self.final_conclusion = "cancelled"
+        self.finish()
 
     def record(self) -> AttemptRecord:
         return AttemptRecord(
