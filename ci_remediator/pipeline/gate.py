@@ -64,15 +64,14 @@ def _owner_prefix(repository: str) -> str:
 
 def count_auto_history(session: Session, *, failure: Failure, now: datetime) -> AutoHistory:
     """Automatic remediations already spent on this run, this workflow today, and this
-    organization (the repository's owner) in the last hour."""
-    on_run = session.scalar(
-        select(func.count(Remediation.id)).where(
-            _AUTOMATIC,
-            Remediation.repository == failure.repository,
-            Remediation.run_id == failure.run_id,
-        )
+    organization (the repository's owner) in the last hour (one round trip, each count on its
+    own index)."""
+    on_run = select(func.count(Remediation.id)).where(
+        _AUTOMATIC,
+        Remediation.repository == failure.repository,
+        Remediation.run_id == failure.run_id,
     )
-    on_workflow_today = session.scalar(
+    on_workflow_today = (
         select(func.count(Remediation.id))
         .join(Failure, Remediation.failure_id == Failure.id)
         .where(
@@ -82,17 +81,22 @@ def count_auto_history(session: Session, *, failure: Failure, now: datetime) -> 
             Remediation.created_at >= now - timedelta(days=1),
         )
     )
-    organization_last_hour = session.scalar(
-        select(func.count(Remediation.id)).where(
-            _AUTOMATIC,
-            Remediation.repository.startswith(_owner_prefix(failure.repository), autoescape=True),
-            Remediation.created_at >= now - timedelta(hours=1),
-        )
+    organization_last_hour = select(func.count(Remediation.id)).where(
+        _AUTOMATIC,
+        Remediation.repository.startswith(_owner_prefix(failure.repository), autoescape=True),
+        Remediation.created_at >= now - timedelta(hours=1),
     )
+    counts = session.execute(
+        select(
+            on_run.scalar_subquery(),
+            on_workflow_today.scalar_subquery(),
+            organization_last_hour.scalar_subquery(),
+        )
+    ).one()
     return AutoHistory(
-        on_this_run=on_run or 0,
-        on_this_workflow_today=on_workflow_today or 0,
-        organization_last_hour=organization_last_hour or 0,
+        on_this_run=counts[0] or 0,
+        on_this_workflow_today=counts[1] or 0,
+        organization_last_hour=counts[2] or 0,
     )
 
 

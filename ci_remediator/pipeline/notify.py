@@ -95,8 +95,8 @@ def notify_stage(
     follow_ups: list[FollowUp] = []
     pending = _collapse_burst_updates(pending, now)
     for notification in pending:
-        notification.attempts += 1
         if leader_id is not None and notification.event in FOLDED_EVENTS:
+            notification.attempts += 1
             # A repeat: the leader's message counts it (once, on "detected") instead.
             if notification.event == StageEvent.DETECTED.value:
                 session.add(Notification(failure_id=leader_id, event=StageEvent.BURST.value))
@@ -106,6 +106,8 @@ def notify_stage(
         message = build_stage_message(
             session, failure_id=failure_id, event=StageEvent(notification.event)
         )
+        # Counted after the message's query, so that the count and the delivery are one UPDATE.
+        notification.attempts += 1
         if message is None:
             continue
         try:
