@@ -29,7 +29,9 @@ the way (they would bound the rate, not the pipeline's cost), noise control off 
 repository failing 10 times the same way would be one burst message, not 10 threads).
 
 --profile DIR runs cProfile in every pool child (an env var read only by this module's
-worker hook), writes DIR/<pid>.prof at shutdown and prints the top functions to stderr.
+worker hook), writes DIR/<pid>.prof at shutdown and prints the top functions to stderr;
+--profile-clock cpu times the children's CPU instead of the wall clock (waits on Postgres, the
+sandboxes and the pool's pipe then cost nothing).
 
 Needs Postgres (BENCH_PIPELINE_DATABASE_URL, default a `ci_remediator_bench_pipeline`
 database on localhost, created if missing, migrated with Alembic) and Redis
@@ -73,6 +75,7 @@ CONCURRENCY = 2
 NOOP_TASK = "bench.noop"
 CHAINS_DONE_KEY = "bench:chains_done"
 PROFILE_ENV = "BENCH_PIPELINE_PROFILE_DIR"
+PROFILE_CLOCK_ENV = "BENCH_PIPELINE_PROFILE_CLOCK"
 TICKS = os.sysconf("SC_CLK_TCK")
 # A rerun completes this long after GitHub accepted it, then its deliveries go to the web app.
 RERUN_SECONDS = 0.2
@@ -100,7 +103,10 @@ def _make_worker_app() -> Any:
     if profile_dir:
         import cProfile
 
-        profiler = cProfile.Profile()
+        clock = (
+            time.process_time if os.environ.get(PROFILE_CLOCK_ENV) == "cpu" else time.perf_counter
+        )
+        profiler = cProfile.Profile(clock)
 
         @worker_process_init.connect(weak=False)
         def _start_profile(**_: Any) -> None:
@@ -334,6 +340,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 - one 
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per phase")
     parser.add_argument("--concurrency", type=int, default=8, help="deliveries in flight")
     parser.add_argument("--profile", type=Path, default=None, help="cProfile the pool children")
+    parser.add_argument("--profile-clock", choices=("wall", "cpu"), default="wall")
     args = parser.parse_args(argv)
     # A stopped bench stops its workers too (the `finally` below).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -387,6 +394,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 - one 
             for old in args.profile.glob("*.prof"):
                 old.unlink()
             worker_env[PROFILE_ENV] = str(args.profile.resolve())
+            worker_env[PROFILE_CLOCK_ENV] = args.profile_clock
 
         from ci_remediator.config import get_config
         from ci_remediator.services import get_services
