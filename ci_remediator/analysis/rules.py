@@ -25,6 +25,7 @@ import yaml
 
 from ci_remediator.analysis.excerpt import build_excerpt
 from ci_remediator.analysis.redaction import redact
+from ci_remediator.analysis.required_literals import Literals, may_match, required_literals, screen
 from ci_remediator.domain import ActionKind, AnalysisResult, Category, Effort
 from ci_remediator.text import strip_controls
 
@@ -74,10 +75,17 @@ class Rule:
     summary: str
     effort: Effort = Effort.SMALL
     source: str = ""
+    # Per pattern, what its every match contains (None: unknown); `()` knows nothing.
+    literals: tuple[Literals | None, ...] = ()
 
-    def first_match(self, text: str) -> PatternMatch | None:
-        """The earliest match of any of this rule's patterns in `text`."""
-        matches = (m for m in (p.search(text) for p in self.patterns) if m is not None)
+    def first_match(self, text: str, screened: str | None = None) -> PatternMatch | None:
+        """The earliest match of any of this rule's patterns in `text`. `screened`, the text
+        as `required_literals.screen` gave it, skips patterns that cannot match."""
+        known = self.literals + (None,) * (len(self.patterns) - len(self.literals))
+        searched = (
+            p for p, lit in zip(self.patterns, known, strict=True) if may_match(lit, screened)
+        )
+        matches = (m for m in (p.search(text) for p in searched) if m is not None)
         return min(matches, key=lambda m: m.start(), default=None)
 
 
@@ -110,9 +118,10 @@ class KnowledgeBase:
         # Output of a `docker build` step arrives prefixed with BuildKit's step number and
         # timestamp ("#14 1.20 "); the rules see the tool's own line, as without Docker.
         text = _BUILDKIT_PREFIX.sub("", text)
+        screened = screen(text)
         found = []
         for rule in self.rules:
-            match = rule.first_match(text)
+            match = rule.first_match(text, screened)
             if match is not None:
                 found.append(RuleMatch(rule=rule, line=_line_around(text, match)))
         return found
@@ -228,9 +237,10 @@ def _parse_rule(raw: object, index: int, source: str, *, trusted: bool) -> Rule:
     summary = raw.get("summary", "")
     if not isinstance(summary, str):
         raise _fail(source, rule_id, "summary", "must be a string")
+    patterns = _patterns(raw, source, rule_id, trusted=trusted)
     return Rule(
         id=rule_id,
-        patterns=_patterns(raw, source, rule_id, trusted=trusted),
+        patterns=patterns,
         category=_enum_field(raw, "category", Category, source, rule_id),
         base_risk=_base_risk(raw, source, rule_id),
         confidence=_confidence(raw, source, rule_id),
@@ -241,6 +251,10 @@ def _parse_rule(raw: object, index: int, source: str, *, trusted: bool) -> Rule:
         if "effort" in raw
         else Effort.SMALL,
         source=source,
+        # RE2's syntax is not Python's (`[[:alpha:]]`): a user pattern is always searched.
+        literals=tuple(
+            required_literals(p) if isinstance(p, re.Pattern) else None for p in patterns
+        ),
     )
 
 
