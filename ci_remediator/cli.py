@@ -411,12 +411,23 @@ def sandbox(
     env_file: Annotated[
         Path | None, typer.Option(help="Also write the variables here (honcho's --env).")
     ] = None,
+    webhook_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Also deliver the failed runs as signed workflow_run webhooks here, e.g. "
+            "http://127.0.0.1:5000/webhooks/github (the secret is printed with the rest)."
+        ),
+    ] = None,
 ) -> None:
     """Serve the GitHub, Slack and OpenAI sandboxes with the demo's failed runs, and print the
     environment that points the real processes (web, worker, beat) at them."""
     from workers.sandbox_stack import serve_sandboxes
 
-    raise typer.Exit(serve_sandboxes(console, workdir.resolve(), env_file=env_file))
+    if webhook_url is not None and not webhook_url.startswith(("http://", "https://")):
+        raise typer.BadParameter(f"{webhook_url!r} is no http(s) URL", param_hint="'--webhook-url'")
+    raise typer.Exit(
+        serve_sandboxes(console, workdir.resolve(), env_file=env_file, webhook_url=webhook_url)
+    )
 
 
 @app.command()

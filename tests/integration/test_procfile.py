@@ -1,10 +1,13 @@
 """The Procfile as a platform runs it: `release`, then `web worker beat flower` under honcho,
 against the real PostgreSQL and Redis and the sandboxes (`ci-remediator sandbox`): a failure
-is resolved, `/healthz` is green, and a stop ends every process."""
+is resolved, `/healthz` is green, and a stop ends every process. The sandbox is also the stack's
+webhook sender: every failed run's delivery reaches the web process through gunicorn and is
+answered 2xx, and the failures it recorded first say so."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -18,8 +21,9 @@ import requests
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from ci_remediator.db.models import Failure
+from ci_remediator.db.models import DetectionSource, Failure
 from ci_remediator.domain import FailureState
+from ci_remediator.sandbox.scenarios import SLACK_DEMO_RUNS
 from tests.conftest import TEST_DATABASE_URL
 from tests.integration.conftest import wait_until
 from tests.integration.processes import group_members
@@ -53,19 +57,33 @@ def database() -> Iterator[str]:
 
 
 @pytest.fixture
-def sandbox_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+def web_port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def sandbox_output(tmp_path: Path) -> Path:
+    return tmp_path / "sandbox.out"
+
+
+@pytest.fixture
+def sandbox_env(tmp_path: Path, web_port: int, sandbox_output: Path) -> Iterator[dict[str, str]]:
     env_file = tmp_path / "sandbox.env"
-    served = subprocess.Popen(  # noqa: S603 - fixed argv
-        [
-            str(BIN / "ci-remediator"),
-            "sandbox",
-            "--workdir",
-            str(tmp_path),
-            "--env-file",
-            str(env_file),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
+    with sandbox_output.open("wb") as out:
+        served = subprocess.Popen(  # noqa: S603 - fixed argv
+            [
+                str(BIN / "ci-remediator"),
+                "sandbox",
+                "--workdir",
+                str(tmp_path),
+                "--env-file",
+                str(env_file),
+                "--webhook-url",
+                f"http://127.0.0.1:{web_port}/webhooks/github",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         assert wait_until(env_file.exists, timeout_s=60)
         yield dict(line.split("=", 1) for line in env_file.read_text().splitlines())
@@ -75,12 +93,16 @@ def sandbox_env(tmp_path: Path) -> Iterator[dict[str, str]]:
 
 
 def test_release_then_web_worker_beat_and_flower_resolve_a_failure_and_stop(
-    tmp_path: Path, database: str, sandbox_env: dict[str, str]
+    tmp_path: Path,
+    database: str,
+    sandbox_env: dict[str, str],
+    web_port: int,
+    sandbox_output: Path,
 ) -> None:
     redis_base = os.environ.get("TEST_REDIS_URL", "redis://localhost:6379/15").rsplit("/", 1)[0]
     broker = redis.Redis.from_url(f"{redis_base}/{REDIS_DB}")
     broker.flushdb()  # the stack's own database on the test server: nothing left from before
-    port = free_port()
+    port = web_port
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("CELERY_", "SLACK_"))},
         **sandbox_env,
@@ -135,6 +157,24 @@ def test_release_then_web_worker_beat_and_flower_resolve_a_failure_and_stop(
                 ).scalar_one()
 
         assert wait_until(lambda: resolved() >= 1, timeout_s=150), log.read_text()[-4000:]
+        delivered = wait_until(
+            lambda: "webhooks: delivered" in sandbox_output.read_text(), timeout_s=60
+        )
+        assert delivered, sandbox_output.read_text()
+        summary = re.search(r"delivered (\d+) failed runs to \S+: (.*)", sandbox_output.read_text())
+        assert summary is not None, sandbox_output.read_text()
+        answers = {
+            int(status): int(count)
+            for count, status in re.findall(r"(\d+) answered (\d+)", summary.group(2))
+        }
+        # 201: recorded from the delivery; 200: a poll had recorded the run already.
+        assert set(answers) <= {200, 201}, summary.group(0)
+        assert sum(answers.values()) == int(summary.group(1)) == len(SLACK_DEMO_RUNS)
+        with engine.connect() as connection:
+            from_webhooks = connection.execute(
+                select(func.count()).where(Failure.source == DetectionSource.WEBHOOK)
+            ).scalar_one()
+        assert from_webhooks == answers.get(201, 0), summary.group(0)
         health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
         assert (health.status_code, health.json()["status"]) == (200, "ok")
     finally:
