@@ -124,11 +124,14 @@ def deliver_failed_runs(
         stop.wait(PING_EVERY_S)
     else:
         return
-    answers: Counter[int] = Counter()
+    answers: Counter[str] = Counter()
     for repository, run_id in failed:
-        answer = sender.deliver("workflow_run", workflow_run_payload(github, repository, run_id))
-        answers[answer.status_code] += 1
-    summary = ", ".join(f"{count} answered {status}" for status, count in sorted(answers.items()))
+        payload = workflow_run_payload(github, repository, run_id)
+        try:
+            answers[f"answered {sender.deliver('workflow_run', payload).status_code}"] += 1
+        except requests.RequestException:
+            answers["unanswered"] += 1  # GitHub does not send it again either
+    summary = ", ".join(f"{count} {answer}" for answer, count in sorted(answers.items()))
     console.print(
         f"# webhooks: delivered {answers.total()} failed runs to {url}: {summary}",
         highlight=False,

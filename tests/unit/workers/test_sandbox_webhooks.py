@@ -24,9 +24,10 @@ SECRET = "sandbox-hook-secret"
 
 
 class Receiver(ThreadingHTTPServer):
-    def __init__(self, refuse_pings: int) -> None:
+    def __init__(self, refuse_pings: int, drop_runs: int = 0) -> None:
         super().__init__(("127.0.0.1", 0), ReceiverHandler)
         self.refuse_pings = refuse_pings
+        self.drop_runs = drop_runs
         self.deliveries: list[tuple[str, dict[str, object]]] = []
 
     @property
@@ -43,6 +44,10 @@ class ReceiverHandler(BaseHTTPRequestHandler):
             self.headers["X-Hub-Signature-256"], sign_payload(SECRET, body)
         )
         event = self.headers["X-GitHub-Event"]
+        if event == "workflow_run" and self.server.drop_runs > 0:
+            self.server.drop_runs -= 1
+            self.close_connection = True  # no answer at all: the sender's connection breaks
+            return
         if event == "ping" and self.server.refuse_pings > 0:
             self.server.refuse_pings -= 1
             status = 503
@@ -98,6 +103,26 @@ def test_the_failed_runs_are_delivered_signed_once_the_receiver_answers_the_ping
     assert f"delivered {len(failed)} failed runs to {receiver.url}: {len(failed)} answered 201" in (
         printed
     )
+
+
+def test_a_delivery_the_receiver_drops_is_counted_unanswered_and_the_rest_still_go(
+    receiver: Receiver,
+) -> None:
+    receiver.refuse_pings, receiver.drop_runs = 0, 1
+    out = io.StringIO()
+    with GitHubSandbox() as github:
+        runs = install_demo_scenario(github, SLACK_DEMO_RUNS)
+        failed = [(run.repository, run_id) for run_id, run in runs.items()]
+        deliver_failed_runs(
+            Console(file=out, width=200),
+            github=github,
+            failed=failed,
+            sender=WebhookSender(receiver.url, SECRET),
+            url=receiver.url,
+            stop=threading.Event(),
+        )
+    assert len(receiver.deliveries) == 1 + len(failed) - 1
+    assert f": {len(failed) - 1} answered 201, 1 unanswered" in out.getvalue()
 
 
 def test_a_stop_while_nobody_answers_ends_the_pinging_without_delivering() -> None:
