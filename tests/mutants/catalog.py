@@ -13,6 +13,10 @@ from tests.mutants.mutant import Mutant
 GATE_RULES = ("tests/integration/test_gate_rules.py",)
 SAFETY_PROPERTIES = ("tests/properties/test_safety_gate_properties.py",)
 MEMORIES = ("tests/integration/test_decision_memories.py",)
+SCREEN_PROPERTY = (
+    "tests/properties/analysis/test_required_literals_properties.py",
+    "tests/unit/analysis/test_required_literals.py",
+)
 NOISE = ("tests/integration/test_noise_control.py",)
 STEPS = ("tests/integration/test_steps.py",)
 REDACTION = (
@@ -61,7 +65,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "per-run cap counts every run of the repository",
         "ci_remediator/pipeline/gate.py",
-        "            Remediation.run_id == failure.run_id,\n",
+        "        Remediation.run_id == failure.run_id,\n",
         "",
         GATE_RULES,
     ),
@@ -468,6 +472,42 @@ CATALOG_MUTANTS: tuple[Mutant, ...] = (
         " for environment in listed)\n",
         "        return False\n",
         ("tests/unit/github/test_deployment_environments.py",),
+    ),
+    # The rules analyzer's literal screen: a pattern is skipped only where it cannot match.
+    Mutant(
+        "an optional repeat's literals are taken as required",
+        "ci_remediator/analysis/required_literals.py",
+        "elif op in _REPEATS and value[0] >= 1:",
+        "elif op in _REPEATS and value[0] >= 0:",
+        SCREEN_PROPERTY,
+    ),
+    Mutant(
+        "a branch requires its first alternative's literals only",
+        "ci_remediator/analysis/required_literals.py",
+        "        required |= literals\n",
+        "        required |= literals\n        break\n",
+        SCREEN_PROPERTY,
+    ),
+    Mutant(
+        "a branch with an alternative that requires nothing is screened anyway",
+        "ci_remediator/analysis/required_literals.py",
+        "        if literals is None:\n            return None\n",
+        "        if literals is None:\n            continue\n",
+        SCREEN_PROPERTY,
+    ),
+    Mutant(
+        "a text with an ASCII case look-alike is screened",
+        "ci_remediator/analysis/required_literals.py",
+        "    if not text.isascii() and _LOOKALIKE.search(text):",
+        "    if False:",
+        SCREEN_PROPERTY,
+    ),
+    Mutant(
+        "the screen compares the text's own case",
+        "ci_remediator/analysis/required_literals.py",
+        "    return text.lower()\n",
+        "    return text\n",
+        SCREEN_PROPERTY,
     ),
 )
 

@@ -195,8 +195,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "human-approved remediations count against the per-run cap",
         "ci_remediator/pipeline/gate.py",
-        "            _AUTOMATIC,\n            Remediation.repository == failure.repository,\n",
-        "            Remediation.repository == failure.repository,\n",
+        "        _AUTOMATIC,\n        Remediation.repository == failure.repository,\n",
+        "        Remediation.repository == failure.repository,\n",
         SAFETY_GATE,
     ),
     # ----------------------------------------------------- Remediation Execution ----
