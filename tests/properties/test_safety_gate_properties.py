@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -1019,6 +1019,8 @@ def expected_history(spent: list[Spent], attempt: Spent) -> AutoHistory:
 
 @settings(max_examples=examples(30))
 @given(attempts_in_time, st.integers(0, 3), st.integers(0, 4), st.integers(0, 5))
+# Always tried: acme's remediation must not count for ac_e a minute later (LIKE's `_`).
+@example([Attempted("acme/web", 1, 1, 0, False), Attempted("ac_e/lib", 1, 1, 1, False)], 3, 4, 5)
 def test_caps_bound_automatic_attempts_for_any_failure_sequence(
     engine: Engine,  # noqa: F811 - the fixture imported above
     sequence: list[Attempted],
