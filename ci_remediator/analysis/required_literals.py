@@ -13,11 +13,16 @@ reads differently (`[[:alpha:]]`), so they are always searched.
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Sequence
-from re import _constants as sre  # the parser's opcodes, as re itself reads them
-from re import _parser
 from typing import Any
+
+# re's own parser and its opcodes (Python 3.11+; typeshed has no stubs for them). A tree the
+# reading does not recognise yields None (search anyway); the unit tests fail on a Python whose
+# parser reads patterns differently.
+_parser: Any = importlib.import_module("re._parser")
+sre: Any = importlib.import_module("re._constants")
 
 Literals = frozenset[str]
 
