@@ -72,10 +72,8 @@ def receiver() -> Iterator[Receiver]:
     server.server_close()
 
 
-def test_the_failed_runs_are_delivered_signed_once_the_receiver_answers_the_ping(
-    receiver: Receiver, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("workers.sandbox_stack.PING_EVERY_S", 0.01)
+def deliver_the_demo_runs(receiver: Receiver) -> tuple[list[tuple[str, int]], str]:
+    """The demo's failed runs, delivered to `receiver`; the runs and what was printed."""
     out = io.StringIO()
     with GitHubSandbox() as github:
         runs = install_demo_scenario(github, SLACK_DEMO_RUNS)
@@ -88,6 +86,14 @@ def test_the_failed_runs_are_delivered_signed_once_the_receiver_answers_the_ping
             url=receiver.url,
             stop=threading.Event(),
         )
+    return failed, out.getvalue()
+
+
+def test_the_failed_runs_are_delivered_signed_once_the_receiver_answers_the_ping(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("workers.sandbox_stack.PING_EVERY_S", 0.01)
+    failed, printed = deliver_the_demo_runs(receiver)
 
     events = [event for event, _ in receiver.deliveries]
     assert events == ["ping"] + ["workflow_run"] * len(failed)
@@ -98,7 +104,6 @@ def test_the_failed_runs_are_delivered_signed_once_the_receiver_answers_the_ping
     ]
     assert delivered == failed
     assert all(p["workflow_run"]["conclusion"] == "failure" for _, p in receiver.deliveries[1:])  # type: ignore[index]
-    printed = out.getvalue()
     assert "answered the ping with 503; pinging every second" in printed
     assert f"delivered {len(failed)} failed runs to {receiver.url}: {len(failed)} answered 201" in (
         printed
@@ -109,20 +114,9 @@ def test_a_delivery_the_receiver_drops_is_counted_unanswered_and_the_rest_still_
     receiver: Receiver,
 ) -> None:
     receiver.refuse_pings, receiver.drop_runs = 0, 1
-    out = io.StringIO()
-    with GitHubSandbox() as github:
-        runs = install_demo_scenario(github, SLACK_DEMO_RUNS)
-        failed = [(run.repository, run_id) for run_id, run in runs.items()]
-        deliver_failed_runs(
-            Console(file=out, width=200),
-            github=github,
-            failed=failed,
-            sender=WebhookSender(receiver.url, SECRET),
-            url=receiver.url,
-            stop=threading.Event(),
-        )
+    failed, printed = deliver_the_demo_runs(receiver)
     assert len(receiver.deliveries) == 1 + len(failed) - 1
-    assert f": {len(failed) - 1} answered 201, 1 unanswered" in out.getvalue()
+    assert f": {len(failed) - 1} answered 201, 1 unanswered" in printed
 
 
 def test_a_stop_while_nobody_answers_ends_the_pinging_without_delivering() -> None:
