@@ -32,10 +32,19 @@ ROOT = Path(__file__).resolve().parents[3]
         (r"(?:abc)+x", {"abc"}),
         (r"ERR_(?:PNPM|NPM)_\w+", {"err_"}),
         (r"(ab)\1", {"ab"}),  # the back-reference's text is not read, its group's is
+        (r"(?>abc)d", {"abc"}),  # an atomic group's text is required like any group's
+        (r"(?:abc|def)xyz", {"xyz"}),  # as long, and one string instead of two
     ],
 )
 def test_the_strongest_required_strings_are_read_off_the_pattern(pattern, literals):
     assert required_literals(re.compile(pattern)) == literals
+
+
+def test_the_patterns_own_flags_are_read_with_it():
+    # Verbose: the spaces are not part of the pattern; "exitcode" is what a match contains.
+    verbose = re.compile(r"exit code \d+", re.VERBOSE)
+    assert verbose.search("exitcode137") is not None
+    assert required_literals(verbose) == {"exitcode"}
 
 
 @pytest.mark.parametrize(
@@ -72,6 +81,10 @@ def test_a_look_alike_turns_the_screen_off():
     assert pattern.search(text) is not None
     assert screen(text) is None
     assert may_match(required_literals(pattern), screen(text))
+
+
+def test_other_non_ascii_text_is_still_screened():
+    assert screen("caf\u00e9 \u2716 FAILED") == "caf\u00e9 \u2716 failed"
 
 
 def test_ascii_text_is_screened_in_lower_case_whatever_the_pattern_flags():
