@@ -81,6 +81,12 @@ def cancel_if_still_running(gateway: GitHubGateway, repository: str, run_id: int
 
 
 class RemediationAction(Protocol):
+    def prepare(self, gateway: GitHubGateway, target: RemediationTarget) -> Executed | None:
+        """What must be done, and kept, before `execute` (the caches deleted before a rerun):
+        the execute step commits its result, then sends itself again for `execute`, so a call
+        that fails after it cannot lose the record. None when nothing is (left) to prepare:
+        `target.result` holds what an earlier call prepared."""
+
     def execute(self, gateway: GitHubGateway, target: RemediationTarget) -> Executed:
         """Do it once. Safe to call again after a crash: it first checks whether GitHub
         already has what it would start."""

@@ -45,6 +45,9 @@ def _current_dispatched_run(gateway: GitHubGateway, target: RemediationTarget) -
 
 
 class DispatchRemediationWorkflow:
+    def prepare(self, gateway: GitHubGateway, target: RemediationTarget) -> Executed | None:
+        return None  # one call does it all
+
     def execute(self, gateway: GitHubGateway, target: RemediationTarget) -> Executed:
         workflow, ref = str(target.parameters["workflow"]), str(target.parameters["ref"])
         existing = _dispatched_run(gateway, target)

@@ -19,6 +19,24 @@ if TYPE_CHECKING:
     from ci_remediator.github.gateway import GitHubGateway
 
 
+CACHES_DELETED = "caches_deleted"
+
+
+def _attempt_exists(gateway: GitHubGateway, target: RemediationTarget) -> bool:
+    latest = target.latest or gateway.get_run(target.repository, target.run_id)
+    return latest.run_attempt >= target.target_attempt
+
+
+def _deleted_words(deleted: dict[str, int]) -> str:
+    named = ", ".join(deleted)
+    count = sum(deleted.values())
+    return (
+        f"deleted {count} cache(s) ({named}); "
+        if count
+        else f"found no cache to delete ({named}); "
+    )
+
+
 def _failed_jobs(gateway: GitHubGateway, target: RemediationTarget) -> None:
     gateway.rerun_failed_jobs(target.repository, target.run_id)
 
@@ -38,6 +56,16 @@ class Rerun:
     # Delete the caches named in the parameters (`cache_keys`) before the rerun.
     clears_caches: bool = False
 
+    def prepare(self, gateway: GitHubGateway, target: RemediationTarget) -> Executed | None:
+        """Delete the configured caches (once: the record of it is kept before the rerun)."""
+        if not self.clears_caches or CACHES_DELETED in target.result:
+            return None
+        if _attempt_exists(gateway, target):
+            return None  # GitHub has the rerun already: execute says so, nothing is deleted
+        keys = [str(key) for key in target.parameters.get("cache_keys", ())]
+        deleted = {key: gateway.delete_caches(target.repository, key=key) for key in keys}
+        return Executed(_deleted_words(deleted).removesuffix("; "), {CACHES_DELETED: deleted})
+
     def execute(self, gateway: GitHubGateway, target: RemediationTarget) -> Executed:
         latest = target.latest or gateway.get_run(target.repository, target.run_id)
         if latest.run_attempt >= target.target_attempt:
@@ -46,24 +74,13 @@ class Rerun:
                 f"attempt {latest.run_attempt} already exists; the rerun was not sent again",
                 {"attempt": target.target_attempt, "html_url": latest.html_url},
             )
-        result: dict[str, object] = {"attempt": target.target_attempt}
-        said = ""
-        if self.clears_caches:
-            keys = [str(key) for key in target.parameters.get("cache_keys", ())]
-            deleted = {key: gateway.delete_caches(target.repository, key=key) for key in keys}
-            result["caches_deleted"] = deleted
-            # A retry after a transient error finds the caches its first try deleted gone:
-            # "none found", never a claim that nothing was deleted.
-            count = sum(deleted.values())
-            named = ", ".join(keys)
-            said = (
-                f"deleted {count} cache(s) ({named}); "
-                if count
-                else f"found no cache to delete ({named}); "
-            )
+        deleted = target.result.get(CACHES_DELETED)
+        said = _deleted_words(deleted) if self.clears_caches and deleted is not None else ""
         self.send(gateway, target)
-        result["html_url"] = latest.html_url
-        return Executed(f"{said}{self.what} requested (attempt {target.target_attempt})", result)
+        return Executed(
+            f"{said}{self.what} requested (attempt {target.target_attempt})",
+            {"attempt": target.target_attempt, "html_url": latest.html_url},
+        )
 
     def outcome(self, gateway: GitHubGateway, target: RemediationTarget) -> Outcome:
         if target.observed_conclusion == "success":

@@ -20,6 +20,9 @@ LABEL = "ci-remediator"
 
 
 class OpenTrackingIssue:
+    def prepare(self, gateway: GitHubGateway, target: RemediationTarget) -> Executed | None:
+        return None  # one call does it all
+
     def execute(self, gateway: GitHubGateway, target: RemediationTarget) -> Executed:
         draft = target.issue
         if draft is None:

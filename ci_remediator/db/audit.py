@@ -62,6 +62,8 @@ ACTION_TYPES: Mapping[str, ActionType] = {
     "request_refused": ActionType.APPROVAL,
     "memory_created": ActionType.APPROVAL,
     "memory_revoked": ActionType.APPROVAL,
+    # What a remediation did before its main call (the caches deleted before a rerun).
+    "remediation_prepared": ActionType.REMEDIATION,
     # A later run passed: the tracking issue's failure is verified gone.
     "tracking_issue_closed": ActionType.VERIFICATION,
     "notified": ActionType.NOTIFICATION,

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ci_remediator.actions import IssueDraft, RemediationTarget, action_for
+from ci_remediator.actions import Executed, IssueDraft, RemediationTarget, action_for
 from ci_remediator.actions.issue_text import IssueFacts, draft_issue
 from ci_remediator.analysis.redaction import redact
+from ci_remediator.db.audit import record_audit
 from ci_remediator.db.base import utcnow
 from ci_remediator.db.models import Analysis, Failure, Remediation, RemediationStatus
 from ci_remediator.db.notices import notice
@@ -124,8 +125,12 @@ def execute_remediation(
             if remediation.action is ActionKind.OPEN_TRACKING_ISSUE
             else None
         )
+        target = target_of(remediation, issue=issue, latest=latest)
         try:
-            executed = action.execute(gateway, target_of(remediation, issue=issue, latest=latest))
+            prepared = action.prepare(gateway, target)
+            if prepared is not None:
+                return _prepared(session, remediation=remediation, prepared=prepared)
+            executed = action.execute(gateway, target)
         except PermanentGitHubError as refused:
             if isinstance(refused, AuthenticationError):
                 raise  # our credential, not the request: the task's error handling decides
@@ -153,6 +158,20 @@ def execute_remediation(
         },
     )
     return StepResult((FollowUp(Step.VERIFY, failure_id, countdown_s=verify_after_s),))
+
+
+def _prepared(session: Session, *, remediation: Remediation, prepared: Executed) -> StepResult:
+    """Keep what the preparation did (committed with this step), then execute in a step of its
+    own: a rerun that fails after the caches were deleted cannot lose the record of them."""
+    remediation.result = {**(remediation.result or {}), **prepared.result}
+    record_audit(
+        session,
+        actor=ACTOR,
+        action="remediation_prepared",
+        failure_id=remediation.failure_id,
+        detail={"action": remediation.action.value, "detail": prepared.detail, **prepared.result},
+    )
+    return StepResult((FollowUp(Step.EXECUTE, remediation.failure_id),))
 
 
 def _superseded_since_the_gate(

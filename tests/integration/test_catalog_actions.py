@@ -20,13 +20,15 @@ from ci_remediator.config import get_config, load_config
 from ci_remediator.db.base import utcnow
 from ci_remediator.db.models import (
     Analysis,
+    AuditEntry,
     Failure,
     GateDecision,
     Remediation,
     RemediationStatus,
 )
 from ci_remediator.db.timeline import failure_timelines
-from ci_remediator.domain import FailureState, StageEvent, Step
+from ci_remediator.domain import FailureState, FollowUp, StageEvent, Step
+from ci_remediator.github.errors import TransientGitHubError
 from ci_remediator.notify.messages import build_stage_message
 from ci_remediator.pipeline.analyze import analyze_failure
 from ci_remediator.pipeline.execute import execute_remediation
@@ -187,6 +189,45 @@ def test_a_cache_clear_deletes_the_configured_keys_then_reruns(
     assert [cache["key"] for cache in remaining] == ["deps-acme-main-extra"]
 
 
+def test_a_cache_clear_keeps_what_it_deleted_before_it_asks_for_the_rerun(
+    db_session: Session, services_for: ServicesFor, sandbox: GitHubSandbox
+) -> None:
+    """The deletion is its own step: its record is committed before the rerun is asked for, so a
+    rerun that fails afterwards (and its retry, which finds the caches gone) cannot lose it."""
+    services = services_for(
+        infra_gets("clear_cache_and_rerun", cache_key_templates=["deps-{branch}"])
+    )
+    sandbox.add_cache(WEB, "deps-main")
+    failure_id = executing(db_session, services, sandbox, head_branch="main")
+
+    prepared = execute_remediation(
+        db_session, failure_id=failure_id, gateway=services.gateway, verify_after_s=0
+    )
+
+    assert prepared.follow_ups == (FollowUp(Step.EXECUTE, failure_id),)
+    assert sandbox.count("POST", r".*/rerun-failed-jobs") == 0
+    remediation = remediation_of(db_session, failure_id)
+    assert (remediation.status, remediation.result) == (
+        RemediationStatus.PENDING,
+        {"caches_deleted": {"deps-main": 1}},
+    )
+    entry = db_session.scalar(
+        select(AuditEntry).where(
+            AuditEntry.failure_id == failure_id, AuditEntry.action == "remediation_prepared"
+        )
+    )
+    assert entry is not None
+    assert entry.detail["caches_deleted"] == {"deps-main": 1}
+    assert entry.detail["detail"] == "deleted 1 cache(s) (deps-main)"
+
+    # The next try's rerun fails after GitHub's retries: the deletion's record stays.
+    sandbox.refuse_rerun(WEB, remediation.run_id, 503, "Service Unavailable")
+    with pytest.raises(TransientGitHubError):
+        execute(db_session, services, failure_id)
+    assert remediation_of(db_session, failure_id).result["caches_deleted"] == {"deps-main": 1}
+    assert [r.query["key"] for r in sandbox.requests if r.method == "DELETE"] == [["deps-main"]]
+
+
 def test_a_redelivered_cache_clear_after_github_acted_deletes_and_reruns_nothing_more(
     db_session: Session, services_for: ServicesFor, sandbox: GitHubSandbox
 ) -> None:
@@ -213,7 +254,8 @@ def test_a_cache_clear_rolled_back_at_the_deadline_says_the_caches_stay_deleted(
         infra_gets("clear_cache_and_rerun", cache_key_templates=["deps-{branch}"])
     )
     failure_id = executing(db_session, services, sandbox, polls_until_complete=50)
-    execute(db_session, services, failure_id)
+    execute(db_session, services, failure_id)  # the caches
+    execute(db_session, services, failure_id)  # the rerun
     result = verify_remediation(
         db_session, failure_id=failure_id, gateway=services.gateway, timeout=timedelta(0)
     )

@@ -473,6 +473,21 @@ CATALOG_MUTANTS: tuple[Mutant, ...] = (
         "        return False\n",
         ("tests/unit/github/test_deployment_environments.py",),
     ),
+    Mutant(
+        "a cache clear deletes the caches again on the try after its preparation",
+        "ci_remediator/actions/reruns.py",
+        "        if not self.clears_caches or CACHES_DELETED in target.result:",
+        "        if not self.clears_caches:",
+        ("tests/integration/test_catalog_actions.py",),
+    ),
+    Mutant(
+        "a cache clear deletes and reruns in one step (the deletion's record dies with the rerun)",
+        "ci_remediator/pipeline/execute.py",
+        "                return _prepared(session, remediation=remediation, prepared=prepared)\n",
+        "                remediation.result = {**(remediation.result or {}), **prepared.result}\n"
+        "                target = target_of(remediation, issue=issue, latest=latest)\n",
+        ("tests/integration/test_catalog_actions.py",),
+    ),
     # The rules analyzer's literal screen: a pattern is skipped only where it cannot match.
     Mutant(
         "an optional repeat's literals are taken as required",
