@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.dialects import postgresql
@@ -754,6 +754,8 @@ def expiry_plans(draw: st.DrawFn) -> ExpiryPlan:
 
 @settings(max_examples=examples(12))
 @given(plan=expiry_plans())
+# Always tried: one sweep exactly at the deadline (a check-mutants run let `<` for `<=` live).
+@example(plan=ExpiryPlan(timeouts=(0.1,), requests=((0, False),), sweeps=((0, 0),)))
 def test_requests_past_their_timeout_expire_and_escalate_once_and_younger_ones_never(
     world: World, plan: ExpiryPlan
 ) -> None:
