@@ -37,7 +37,7 @@ from ci_remediator.db.models import (
     Notification,
     Remediation,
 )
-from ci_remediator.domain import ActionKind, FailureState, Step
+from ci_remediator.domain import ActionKind, FailureState, FollowUp, Step
 from ci_remediator.github.errors import (
     AuthenticationError,
     PermanentGitHubError,
@@ -651,8 +651,14 @@ def executing(
             remediation.action = case.action  # any reversible rerun the gate could choose
             if case.action is ActionKind.CLEAR_CACHE_AND_RERUN:
                 remediation.parameters = {"cache_keys": ["deps-main"]}
-        with db() as session, session.begin():
-            execute_remediation(session, failure_id=failure_id, gateway=gateway, verify_after_s=0)
+        # A cache clear deletes in a step of its own, which sends execute again for the rerun.
+        for _ in range(2):
+            with db() as session, session.begin():
+                executed = execute_remediation(
+                    session, failure_id=failure_id, gateway=gateway, verify_after_s=0
+                )
+            if FollowUp(Step.EXECUTE, failure_id) not in executed.follow_ups:
+                break
     return failure_id
 
 
