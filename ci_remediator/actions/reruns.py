@@ -17,14 +17,15 @@ from ci_remediator.actions.base import (
 
 if TYPE_CHECKING:
     from ci_remediator.github.gateway import GitHubGateway
+    from ci_remediator.github.values import RunInfo
 
 
 CACHES_DELETED = "caches_deleted"
 
 
-def _attempt_exists(gateway: GitHubGateway, target: RemediationTarget) -> bool:
-    latest = target.latest or gateway.get_run(target.repository, target.run_id)
-    return latest.run_attempt >= target.target_attempt
+def _latest(gateway: GitHubGateway, target: RemediationTarget) -> RunInfo:
+    """The run as the execute step read it just before, or as GitHub says now."""
+    return target.latest or gateway.get_run(target.repository, target.run_id)
 
 
 def _deleted_words(deleted: dict[str, int]) -> str:
@@ -60,14 +61,14 @@ class Rerun:
         """Delete the configured caches (once: the record of it is kept before the rerun)."""
         if not self.clears_caches or CACHES_DELETED in target.result:
             return None
-        if _attempt_exists(gateway, target):
+        if _latest(gateway, target).run_attempt >= target.target_attempt:
             return None  # GitHub has the rerun already: execute says so, nothing is deleted
         keys = [str(key) for key in target.parameters.get("cache_keys", ())]
         deleted = {key: gateway.delete_caches(target.repository, key=key) for key in keys}
         return Executed(_deleted_words(deleted).removesuffix("; "), {CACHES_DELETED: deleted})
 
     def execute(self, gateway: GitHubGateway, target: RemediationTarget) -> Executed:
-        latest = target.latest or gateway.get_run(target.repository, target.run_id)
+        latest = _latest(gateway, target)
         if latest.run_attempt >= target.target_attempt:
             # A redelivered task after GitHub acted (the worker died before the commit).
             return Executed(

@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -81,10 +82,9 @@ class Rule:
     def first_match(self, text: str, screened: str | None = None) -> PatternMatch | None:
         """The earliest match of any of this rule's patterns in `text`. `screened`, the text
         as `required_literals.screen` gave it, skips patterns that cannot match."""
-        known = self.literals + (None,) * (len(self.patterns) - len(self.literals))
-        searched = (
-            p for p, lit in zip(self.patterns, known, strict=True) if may_match(lit, screened)
-        )
+        # A rule built without literals (`()`) searches every pattern.
+        paired = zip_longest(self.patterns, self.literals)
+        searched = (p for p, literals in paired if may_match(literals, screened))
         matches = (m for m in (p.search(text) for p in searched) if m is not None)
         return min(matches, key=lambda m: m.start(), default=None)
 
